@@ -1,0 +1,62 @@
+"""Facilities that turn inputs into one output by a recipe (magnet makers, fabs).
+
+The recipe gives each input per unit of output. Each step the facility makes
+the most its capacity and every input stock allow. The output's provenance is
+that of the *primary* input (the first in the recipe), with the countries of
+the other inputs consumed in the same step and the maker's own country added.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models.facility import InputSlot, ProducingFacility
+from models.scenario import Converter as ConverterSpec
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["ConverterFacility"]
+
+
+class ConverterFacility(ProducingFacility):
+    spec: ConverterSpec
+
+    def __init__(self, world: World, name: str, spec: ConverterSpec) -> None:
+        super().__init__(world, name, spec)
+        self.add_output(spec.output)
+        per_day = self.base_capacity_per_year() / 365.25
+        for material, per_unit in spec.recipe.items():
+            self.inputs[material] = InputSlot(
+                name, material, list(spec.suppliers[material]), per_day * per_unit
+            )
+        self.primary = next(iter(spec.recipe))
+
+    def produce(self, step_days: float) -> None:
+        possible = self.available_this_step(step_days)
+        if possible <= 0:
+            self.limit_reason = "outage" if self.outage_factor < 1 else "ramp_up"
+            return
+        target = possible
+        recipe = self.spec.recipe
+        for material, per_unit in recipe.items():
+            can = self.inputs[material].stock.level / per_unit
+            if can < possible - 1e-9:
+                possible = can
+                self.limit_reason = f"input:{material}"
+        self.short_since_sample += target - possible
+        if possible <= 1e-12:
+            return
+        extra_tags: set[str] = {self.country}
+        primary_parts = []
+        for material, per_unit in recipe.items():
+            parts = self.consume(self.inputs[material], possible * per_unit)
+            if material == self.primary:
+                primary_parts = parts
+            else:
+                for (_, tags), _q in parts:
+                    extra_tags |= tags
+        per_unit_primary = recipe[self.primary]
+        extra = frozenset(extra_tags)
+        for (_, tags), qty in primary_parts:
+            self.emit(self.spec.output, qty / per_unit_primary, ("", tags | extra))

@@ -1,0 +1,264 @@
+"""Data-center projects: phases of MW gated by permits, grid, build and supply.
+
+For each phase, from its development start (see docs/model.md for the diagram):
+
+- in parallel: the grid connection request (``it_mw x pue`` MW) and the permits
+  (authorities in sequence or in parallel; shared by all phases of a project
+  unless ``permit_per_phase``);
+- after the permits: construction; at the same moment the phase orders its
+  magnets (for electrical and cooling equipment, ``magnet_t_per_mw``) and its
+  accelerators (``accelerators_per_mw``);
+- once the magnets are all delivered, the equipment is manufactured
+  (``equipment_lead_days``);
+- when the building, the equipment and the accelerators are all there, the
+  accelerators are installed (``accelerator_install_days``);
+- the phase is online when it is installed *and* energised.
+
+Every step leaves a :class:`~sim.attribution.Segment`, so the phase's online
+date comes with its critical path and the days by cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from models.scenario import DataCenter as DataCenterSpec
+from models.scenario import Phase
+from sim.attribution import Milestone, clipped, join
+from sim.stocks import Parts, Stock
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["DataCenterProject", "PhaseOrder"]
+
+
+class PhaseOrder:
+    """A one-off order of a phase: the receiver that logistics delivers to."""
+
+    def __init__(
+        self, env: simpy.Environment, name: str, country: str, qty: float, consumed: Any
+    ) -> None:
+        self.name = name
+        self._consumed = consumed
+        self.country = country
+        self.qty = qty
+        self.sourced = 0.0
+        self.received = 0.0
+        self.arrivals: list[Milestone] = []
+        self.done = env.event()
+
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
+        qty = Stock.total(parts)
+        self.received += qty
+        # Installed in the phase on arrival: it leaves the material balance as used.
+        self._consumed[material] += qty
+        if arrival is not None:
+            self.arrivals.append(arrival)
+        if self.received >= self.qty - 1e-9 and not self.done.triggered:
+            self.done.succeed()
+
+    def denied(self, material: str, qty: float) -> None:
+        self.sourced -= qty
+
+
+class DataCenterProject:
+    section = "datacenter"
+
+    def __init__(self, world: World, name: str, spec: DataCenterSpec) -> None:
+        self.world = world
+        self.env = world.env
+        self.name = name
+        self.spec = spec
+        self.country = spec.country
+        self.region = world.grid[spec.grid_region]
+        self._permit_done: simpy.Event | None = None
+        self._permit_origin = 0.0
+        self.state: dict[int, str] = {}
+        cal = world.calendar
+        self._trusted_day = (
+            cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
+        )
+
+    def phase_id(self, index: int) -> str:
+        phase = self.spec.phases[index]
+        return f"{self.name}/{phase.name or f'phase{index + 1}'}"
+
+    def start(self) -> None:
+        for i in range(len(self.spec.phases)):
+            self.env.process(self._phase(i))
+
+    # ------------------------------------------------------------------ planning figures
+    def permit_nominal(self) -> float:
+        offices = [self.world.authorities[a] for a in self.spec.permits]
+        spans = [o.nominal_days(self.section) for o in offices]
+        if not spans:
+            return 0.0
+        return max(spans) if self.spec.permit_mode == "parallel" else sum(spans)
+
+    def planned_transit(self, suppliers: list[str]) -> float:
+        if not suppliers:
+            return 0.0
+        first = self.world.suppliers[suppliers[0]]
+        return self.world.logistics.transit_dist(first.country, self.country).median()
+
+    def unconstrained_days(self, index: int, start_day: float) -> float:
+        """Phase length if every step took its median and nothing ever queued."""
+        spec = self.spec
+        permits = self.permit_nominal()
+        if index > 0 and not spec.permit_per_phase:
+            first_start = self._start_day(0)
+            permits = max(0.0, first_start + permits - start_day)
+        branches = [permits + spec.construction_days.median()]
+        if spec.magnet_t_per_mw > 0:
+            branches.append(
+                permits
+                + self.planned_transit(spec.magnet_suppliers)
+                + spec.equipment_lead_days.median()
+            )
+        if spec.accelerators_per_mw > 0:
+            branches.append(permits + self.planned_transit(spec.accelerator_suppliers))
+        fitout = max(branches) + spec.accelerator_install_days.median()
+        return max(fitout, self.region.nominal_days())
+
+    def _start_day(self, index: int) -> float:
+        return max(0.0, self.world.calendar.to_days(self.spec.phases[index].start))
+
+    # ------------------------------------------------------------------ the phase process
+    def _phase(self, index: int) -> Generator[simpy.Event, Any, None]:
+        spec = self.spec
+        phase: Phase = spec.phases[index]
+        pid = self.phase_id(index)
+        start_day = self._start_day(index)
+        if start_day > 0:
+            yield self.env.timeout(start_day)
+        origin = Milestone.origin(self.env.now)
+        grid_mw = phase.it_mw * spec.pue
+        self.state[index] = "permits"
+        grid = self.env.process(self.region.connect(pid, grid_mw, origin))
+        permitted = yield from self._permits(index, origin)
+        self.state[index] = "construction"
+        rng = self.world.streams.stream(f"dc:{pid}")
+        construction_days = max(0.0, spec.construction_days.sample(rng))
+        magnets = self.env.process(
+            self._procure(
+                pid,
+                spec.magnet_material,
+                phase.it_mw * spec.magnet_t_per_mw,
+                spec.magnet_suppliers,
+                permitted,
+                "magnet_shortage",
+                lead=True,
+            )
+        )
+        chips = self.env.process(
+            self._procure(
+                pid,
+                spec.accelerator_material,
+                phase.it_mw * spec.accelerators_per_mw,
+                spec.accelerator_suppliers,
+                permitted,
+                "accelerator_shortage",
+                lead=False,
+            )
+        )
+        yield self.env.timeout(construction_days)
+        built = permitted.then(
+            "construction", self.env.now, spec.construction_days.median()
+        )
+        self.state[index] = "equipment"
+        equipped = yield magnets
+        self.state[index] = "accelerators"
+        delivered = yield chips
+        fitout = join(built, equipped, delivered)
+        self.state[index] = "install"
+        yield self.env.timeout(max(0.0, spec.accelerator_install_days.sample(rng)))
+        installed = fitout.then(
+            "accelerator_install", self.env.now, spec.accelerator_install_days.median()
+        )
+        self.state[index] = "grid"
+        energised = yield grid
+        online = join(installed, energised)
+        self.state[index] = "online"
+        self.world.record_phase(self, index, start_day, online, grid_mw)
+
+    def _permits(self, index: int, origin: Milestone) -> Generator[simpy.Event, Any, Milestone]:
+        spec = self.spec
+        if index > 0 and not spec.permit_per_phase:
+            assert self._permit_done is not None
+            if not self._permit_done.triggered:
+                yield self._permit_done
+            project_permits: Milestone = self._permit_done.value
+            remaining = max(0.0, self._permit_origin + self.permit_nominal() - origin.time)
+            return clipped(project_permits, origin.time, remaining)
+        if index == 0 and not spec.permit_per_phase:
+            self._permit_done = self.env.event()
+            self._permit_origin = origin.time
+        milestone = yield from self._run_permits(self.phase_id(index), origin)
+        if index == 0 and self._permit_done is not None:
+            self._permit_done.succeed(milestone)
+        return milestone
+
+    def _run_permits(
+        self, request_id: str, origin: Milestone
+    ) -> Generator[simpy.Event, Any, Milestone]:
+        offices = [self.world.authorities[a] for a in self.spec.permits]
+        if self.spec.permit_mode == "sequence":
+            milestone = origin
+            for office in offices:
+                milestone = yield from office.apply(request_id, self.section, milestone)
+            return milestone
+        procs = [self.env.process(o.apply(request_id, self.section, origin)) for o in offices]
+        if not procs:
+            return origin
+        results = yield self.env.all_of(procs)
+        return join(*(results[p] for p in procs))
+
+    def _procure(
+        self,
+        pid: str,
+        material: str,
+        qty: float,
+        suppliers: list[str],
+        ordered: Milestone,
+        shortage_cause: str,
+        lead: bool,
+    ) -> Generator[simpy.Event, Any, Milestone]:
+        """Source a one-off quantity until it has all arrived; returns its path."""
+        world = self.world
+        if qty <= 0:
+            return ordered
+        order = PhaseOrder(self.env, pid, self.country, qty, world.ledger.consumed)
+        transit_nominal = self.planned_transit(suppliers)
+        culprit = ""
+        step = world.step_days
+        accept = world.accept_filter(self.country, material, self._trusted_day, self.env.now)
+        while not order.done.triggered:
+            remaining = qty - order.sourced
+            if remaining > 1e-9:
+                path = ordered
+                if self.env.now > ordered.time:
+                    path = ordered.then(shortage_cause, self.env.now, 0.0, culprit)
+                result = world.logistics.source(
+                    order, material, remaining, suppliers, accept, None, path, transit_nominal
+                )
+                order.sourced += result.got
+                if remaining - result.got > 1e-9:
+                    if not culprit:
+                        culprit = world.culprit_chain(result.reasons, material)
+                    world.record_shortage(
+                        pid, material, remaining - result.got, result.first_reason, "phase"
+                    )
+            yield self.env.any_of([order.done, self.env.timeout(step)])
+            accept = world.accept_filter(self.country, material, self._trusted_day, self.env.now)
+        arrived = join(*order.arrivals) if order.arrivals else ordered
+        if not lead:
+            return arrived
+        rng = world.streams.stream(f"equipment:{pid}")
+        yield self.env.timeout(max(0.0, self.spec.equipment_lead_days.sample(rng)))
+        return arrived.then(
+            "equipment_manufacture", self.env.now, self.spec.equipment_lead_days.median()
+        )

@@ -1,0 +1,87 @@
+"""The rest of the economy: a sink that buys a material at a (growing) rate.
+
+Demand is what makes supply tight: EV, wind and electronics magnet demand,
+other data centers' accelerator demand. Each step the sink consumes its rate
+from its own stock and reorders like a facility; unmet use is a shortage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from models.facility import InputSlot
+from models.scenario import Demand as DemandSpec
+from sim.attribution import Milestone
+from sim.stocks import Parts, Stock
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["DemandSink"]
+
+
+class DemandSink:
+    section = "demand"
+
+    def __init__(self, world: World, name: str, spec: DemandSpec) -> None:
+        self.world = world
+        self.env = world.env
+        self.name = name
+        self.spec = spec
+        self.country = spec.country
+        self.slot = InputSlot(name, spec.material, list(spec.suppliers), 0.0)
+        self.consumed_since_sample = 0.0
+        self.short_since_sample = 0.0
+        self._trusted_day = (
+            world.calendar.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
+        )
+
+    def rate_per_day(self, day: float) -> float:
+        years = day / 365.25
+        return self.spec.rate_per_year / 365.25 * (1.0 + self.spec.growth_per_year) ** years
+
+    def start(self) -> None:
+        self.env.process(self._run())
+
+    def _run(self) -> Generator[simpy.Event, Any, None]:
+        step = self.world.step_days
+        ledger = self.world.ledger
+        while True:
+            want = self.rate_per_day(self.env.now) * step
+            parts = self.slot.stock.take(want)
+            got = Stock.total(parts)
+            ledger.consumed[self.spec.material] += got
+            self.consumed_since_sample += got
+            if want - got > 1e-9:
+                self.short_since_sample += want - got
+            self._reorder()
+            yield self.env.timeout(step)
+
+    def _reorder(self) -> None:
+        slot = self.slot
+        rate = self.rate_per_day(self.env.now)
+        position = slot.stock.level + slot.on_order
+        if position >= rate * self.spec.reorder_days:
+            return
+        want = rate * self.spec.cover_days - position
+        accept = self.world.accept_filter(
+            self.country, slot.material, self._trusted_day, self.env.now
+        )
+        result = self.world.logistics.source(self, slot.material, want, slot.suppliers, accept)
+        slot.on_order += result.got
+        if want - result.got > 1e-9:
+            slot.last_reason = result.first_reason
+            self.world.record_shortage(
+                self.name, slot.material, want - result.got, result.first_reason, "order"
+            )
+
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
+        self.slot.on_order = max(0.0, self.slot.on_order - Stock.total(parts))
+        self.slot.stock.put_parts(parts)
+
+    def denied(self, material: str, qty: float) -> None:
+        self.slot.on_order = max(0.0, self.slot.on_order - qty)
+        self.slot.last_reason = "export_licence_denied"

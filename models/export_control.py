@@ -1,0 +1,104 @@
+"""Export licensing on lots that leave a country.
+
+A regime covers an exporting country, a set of materials and a period. Under
+``licence`` each shipment queues at the regime's licence desk (reviewers,
+review time, other exporters' applications as background load) and may be
+denied; under ``ban`` nothing covered may leave. Domestic shipments and
+exempt destinations pass freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from models.scenario import ExportControl
+from sim.arrivals import poisson_arrivals
+from sim.calendar import DAYS_PER_YEAR, SimCalendar
+from sim.queues import QueueLog, ServiceQueue
+
+__all__ = ["ExportRegime", "ExportRegimes"]
+
+
+class ExportRegime:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: ExportControl,
+        calendar: SimCalendar,
+        log: QueueLog,
+        rng: np.random.Generator,
+        background_rng: np.random.Generator,
+        horizon_days: float,
+    ) -> None:
+        self.env = env
+        self.name = name
+        self.spec = spec
+        self.rng = rng
+        self.start_day = calendar.to_days(spec.start)
+        self.end_day = calendar.to_days(spec.end) if spec.end else float("inf")
+        self.materials = frozenset(spec.materials)
+        self.exempt = frozenset(spec.exempt_countries)
+        self.desk = ServiceQueue(env, f"licence:{name}", spec.reviewers, log)
+        self._bg_rng = background_rng
+        if spec.mode == "licence" and spec.background_per_year > 0:
+            env.process(self._background(horizon_days))
+
+    def _background(self, horizon_days: float) -> Generator[simpy.Event, Any, None]:
+        if self.start_day > 0:
+            yield self.env.timeout(min(self.start_day, horizon_days))
+        yield from poisson_arrivals(
+            self.env,
+            self.spec.background_per_year / DAYS_PER_YEAR,
+            self._bg_rng,
+            self._background_application,
+            until=min(self.end_day, horizon_days),
+        )
+
+    def _background_application(self, index: int) -> Generator[simpy.Event, Any, None]:
+        days = max(0.0, self.spec.review_days.sample(self._bg_rng))
+        yield from self.desk.serve(f"bg{index}", days, kind="background", background=True)
+
+    def covers(self, origin: str, destination: str, material: str, day: float) -> bool:
+        return (
+            origin == self.spec.country
+            and destination != origin
+            and destination not in self.exempt
+            and material in self.materials
+            and self.start_day <= day < self.end_day
+        )
+
+    def apply(self, request_id: str, material: str) -> Generator[simpy.Event, Any, bool]:
+        """One shipment's licence; returns True if granted."""
+        days = max(0.0, self.spec.review_days.sample(self.rng))
+        denied = bool(self.rng.random() < self.spec.denial_probability.sample(self.rng))
+        yield from self.desk.serve(
+            request_id, days, kind=material, outcome="denied" if denied else "granted"
+        )
+        return not denied
+
+
+class ExportRegimes:
+    """All regimes; answers 'which regime, if any, governs this shipment now?'."""
+
+    def __init__(self, regimes: list[ExportRegime]) -> None:
+        self.regimes = regimes
+        self._by_country: dict[str, list[ExportRegime]] = {}
+        for r in regimes:
+            self._by_country.setdefault(r.spec.country, []).append(r)
+
+    def governing(
+        self, origin: str, destination: str, material: str, day: float
+    ) -> ExportRegime | None:
+        """A ban wins over a licence when both apply; otherwise the first listed."""
+        found: ExportRegime | None = None
+        for regime in self._by_country.get(origin, ()):
+            if regime.covers(origin, destination, material, day):
+                if regime.spec.mode == "ban":
+                    return regime
+                found = found or regime
+        return found

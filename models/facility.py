@@ -1,0 +1,240 @@
+"""What every producing facility shares: lifecycle, capacity, inputs, outages.
+
+Lifecycle of a *planned* facility (in this order, documented in docs/model.md):
+project start -> permits (authorities in sequence) -> construction; in parallel
+from project start, a grid connection for ``grid_mw`` if it has one. It comes
+online when both are done, then ramps linearly to capacity over ``ramp_days``.
+An *operating* facility is online from the first day.
+
+Every ``step_days`` an online facility produces what its capacity, outages and
+input stocks allow (subclasses say how), then tops up its inputs with a
+reorder-point policy: when stock plus open orders falls below
+``reorder_days`` of full-rate use, it orders up to ``cover_days`` of use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from models.scenario import Facility as FacilitySpec
+from sim.attribution import Milestone
+from sim.stocks import Parts, PoolKey, Stock
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["InputSlot", "ProducingFacility"]
+
+
+class InputSlot:
+    """One input material: its stock, suppliers, open orders and full-rate use."""
+
+    __slots__ = ("last_reason", "material", "on_order", "rate_per_day", "stock", "suppliers")
+
+    def __init__(
+        self, owner: str, material: str, suppliers: list[str], rate_per_day: float
+    ) -> None:
+        self.material = material
+        self.stock = Stock(f"{owner}:{material}")
+        self.suppliers = suppliers
+        self.on_order = 0.0
+        self.rate_per_day = rate_per_day
+        self.last_reason = ""
+
+
+class ProducingFacility:
+    """Base class; subclasses implement :meth:`produce` and declare inputs/outputs."""
+
+    section = "facility"
+
+    def __init__(self, world: World, name: str, spec: FacilitySpec) -> None:
+        self.world = world
+        self.env = world.env
+        self.name = name
+        self.spec = spec
+        self.country = spec.country
+        self.inputs: dict[str, InputSlot] = {}
+        self.outputs: dict[str, Stock] = {}
+        self.online_day: float | None = None
+        self.outage_factor = 1.0
+        self.limit_reason = "not_online"
+        self.produced_since_sample: dict[str, float] = {}
+        self.short_since_sample = 0.0
+        cal = world.calendar
+        self._changes = sorted(
+            (cal.to_days(c.date), c.capacity) for c in spec.capacity_changes
+        )
+        self._trusted_only_day = (
+            cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
+        )
+
+    # ------------------------------------------------------------------ wiring
+    def base_capacity_per_year(self) -> float:
+        raise NotImplementedError
+
+    def add_output(self, material: str) -> Stock:
+        stock = Stock(f"{self.name}:{material}")
+        self.outputs[material] = stock
+        return stock
+
+    def output_stock(self, material: str) -> Stock | None:
+        return self.outputs.get(material)
+
+    def can_ship(self, day: float) -> bool:
+        return True
+
+    def start(self) -> None:
+        self.env.process(self._lifecycle())
+        if self.spec.outages is not None:
+            self.env.process(self._outages())
+
+    # ------------------------------------------------------------------ capacity
+    def capacity_per_year(self, day: float) -> float:
+        cap = self.base_capacity_per_year()
+        for when, value in self._changes:
+            if when <= day:
+                cap = value
+            else:
+                break
+        return cap
+
+    def ramp_factor(self, day: float) -> float:
+        if self.online_day is None:
+            return 0.0
+        ramp = self.spec.ramp_days
+        if ramp <= 0:
+            return 1.0
+        return min(1.0, max(0.0, (day - self.online_day) / ramp))
+
+    def available_this_step(self, step_days: float) -> float:
+        """Output (in output units) the plant could make this step, before inputs."""
+        day = self.env.now
+        return (
+            self.capacity_per_year(day)
+            / 365.25
+            * step_days
+            * self.ramp_factor(day)
+            * self.outage_factor
+        )
+
+    # ------------------------------------------------------------------ processes
+    def _lifecycle(self) -> Generator[simpy.Event, Any, None]:
+        if self.spec.status == "planned":
+            yield from self._build()
+        self.online_day = float(self.env.now)
+        self.world.record_milestone(self.name, "online", self.env.now)
+        step = self.world.step_days
+        while True:
+            self.limit_reason = "ok"
+            self.produce(step)
+            self.reorder()
+            yield self.env.timeout(step)
+
+    def _build(self) -> Generator[simpy.Event, Any, None]:
+        world = self.world
+        spec = self.spec
+        assert spec.project_start is not None and spec.construction_days is not None
+        start_day = world.calendar.to_days(spec.project_start)
+        rng = world.streams.stream(f"build:{self.name}")
+        construction = max(0.0, spec.construction_days.sample(rng))
+        if start_day > 0:
+            yield self.env.timeout(start_day)
+            milestone = Milestone.origin(self.env.now)
+            permits_needed = True
+        else:
+            # Work done before the simulation starts is taken as done.
+            construction = max(0.0, construction + start_day)
+            milestone = Milestone.origin(0.0)
+            permits_needed = False
+        grid_proc = None
+        if spec.grid_region is not None and spec.grid_mw > 0:
+            region = world.grid[spec.grid_region]
+            grid_proc = self.env.process(region.connect(self.name, spec.grid_mw, milestone))
+        if permits_needed:
+            for auth in spec.permits:
+                milestone = yield from world.authorities[auth].apply(
+                    self.name, self.section, milestone
+                )
+        self.limit_reason = "under_construction"
+        yield self.env.timeout(construction)
+        if grid_proc is not None:
+            self.limit_reason = "awaiting_grid"
+            yield grid_proc
+
+    def _outages(self) -> Generator[simpy.Event, Any, None]:
+        spec = self.spec.outages
+        assert spec is not None
+        rng = self.world.streams.stream(f"outage:{self.name}")
+        while True:
+            yield self.env.timeout(max(1e-6, spec.every_days.sample(rng)))
+            self.outage_factor = 1.0 - spec.capacity_lost
+            self.world.record_event(self.name, "outage_start", self.env.now)
+            yield self.env.timeout(max(0.0, spec.duration_days.sample(rng)))
+            self.outage_factor = 1.0
+            self.world.record_event(self.name, "outage_end", self.env.now)
+
+    def produce(self, step_days: float) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ inputs
+    def accept_filter(self, material: str) -> Any:
+        """Pools this facility may take: trusted only, if a rule says so now."""
+        return self.world.accept_filter(
+            self.country, material, self._trusted_only_day, self.env.now
+        )
+
+    def usable(self, supplier: str) -> str | None:
+        """Reason a supplier cannot be used now, or None (subclasses add rules)."""
+        return None
+
+    def reorder(self) -> None:
+        for slot in self.inputs.values():
+            if slot.rate_per_day <= 0:
+                continue
+            position = slot.stock.level + slot.on_order
+            if position >= slot.rate_per_day * self.spec.reorder_days:
+                continue
+            want = slot.rate_per_day * self.spec.cover_days - position
+            result = self.world.logistics.source(
+                self,
+                slot.material,
+                want,
+                slot.suppliers,
+                self.accept_filter(slot.material),
+                self.usable,
+            )
+            slot.on_order += result.got
+            short = want - result.got
+            if short > 1e-9:
+                slot.last_reason = result.first_reason
+                self.world.record_shortage(
+                    self.name, slot.material, short, result.first_reason, "order"
+                )
+
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
+        slot = self.inputs[material]
+        qty = Stock.total(parts)
+        slot.on_order = max(0.0, slot.on_order - qty)
+        slot.stock.put_parts(parts)
+
+    def denied(self, material: str, qty: float) -> None:
+        slot = self.inputs[material]
+        slot.on_order = max(0.0, slot.on_order - qty)
+        slot.last_reason = "export_licence_denied"
+
+    # ------------------------------------------------------------------ outputs
+    def emit(self, material: str, qty: float, key: PoolKey) -> None:
+        if qty <= 1e-12:
+            return
+        self.outputs[material].put(qty, key)
+        self.world.ledger.produced[material] += qty
+        self.produced_since_sample[material] = self.produced_since_sample.get(material, 0.0) + qty
+        self.world.record_provenance(self.name, material, key[1], qty)
+
+    def consume(self, slot: InputSlot, qty: float) -> Parts:
+        parts = slot.stock.take(qty)
+        self.world.ledger.consumed[slot.material] += Stock.total(parts)
+        return parts

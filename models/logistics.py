@@ -1,0 +1,196 @@
+"""Orders, shipments and lanes: how material moves between facilities.
+
+A buyer sources a quantity from its suppliers in preference order. Each
+supplier ships what it has from its output stock (only the pools the buyer
+may accept); a shipment then passes export licensing (if a regime governs it),
+a trusted-sourcing audit (if a policy asks for one) and the lane's transit,
+and lands in the buyer's stock. What no supplier can ship is a shortage,
+recorded with the reason the first-choice supplier gave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Protocol
+
+import simpy
+
+from sim.attribution import Milestone
+from sim.distributions import _Dist
+from sim.stocks import Parts, PoolKey, Stock
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["Logistics", "Receiver", "SourcingResult", "Supplier"]
+
+Accept = Callable[[PoolKey], bool]
+
+
+class Supplier(Protocol):
+    name: str
+    country: str
+
+    def output_stock(self, material: str) -> Stock | None: ...
+
+    def can_ship(self, day: float) -> bool: ...
+
+
+class Receiver(Protocol):
+    name: str
+    country: str
+
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None: ...
+
+    def denied(self, material: str, qty: float) -> None: ...
+
+
+class SourcingResult:
+    """What one sourcing attempt got, and why the rest could not be had."""
+
+    __slots__ = ("first_reason", "got", "reasons")
+
+    def __init__(self) -> None:
+        self.got = 0.0
+        self.reasons: list[tuple[str, str]] = []  # (supplier, reason)
+        self.first_reason = ""
+
+    def note(self, supplier: str, reason: str) -> None:
+        self.reasons.append((supplier, reason))
+        if not self.first_reason:
+            self.first_reason = f"{reason}:{supplier}"
+
+
+class Logistics:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.env = world.env
+        self._lanes: dict[tuple[str, str], _Dist] = {}
+        for lane in world.scenario.lanes.values():
+            if not lane.enabled:
+                continue
+            self._lanes[(lane.from_country, lane.to_country)] = lane.transit_days
+            if not lane.one_way:
+                self._lanes.setdefault((lane.to_country, lane.from_country), lane.transit_days)
+        self._domestic = world.scenario.domestic_transit_days
+        self._shipments = 0
+
+    def transit_dist(self, origin: str, destination: str) -> _Dist:
+        if origin == destination:
+            return self._lanes.get((origin, destination), self._domestic)
+        return self._lanes[(origin, destination)]
+
+    # ------------------------------------------------------------------ sourcing
+    def source(
+        self,
+        buyer: Receiver,
+        material: str,
+        qty: float,
+        suppliers: list[str],
+        accept: Accept | None,
+        usable: Callable[[str], str | None] | None = None,
+        order: Milestone | None = None,
+        nominal_transit: float = 0.0,
+    ) -> SourcingResult:
+        """Take up to ``qty`` from suppliers in order and start the shipments.
+
+        ``order`` (for traced orders, such as a data-center phase's) is the path
+        up to now; each shipment extends it with licence, audit and transit.
+        """
+        world = self.world
+        now = self.env.now
+        result = SourcingResult()
+        remaining = qty
+        for name in suppliers:
+            if remaining <= 1e-9:
+                break
+            supplier = world.suppliers[name]
+            reason = usable(name) if usable is not None else None
+            if reason is None and not supplier.can_ship(now):
+                reason = "not_online"
+            regime = None
+            if reason is None:
+                regime = world.regimes.governing(supplier.country, buyer.country, material, now)
+                if regime is not None and regime.spec.mode == "ban":
+                    reason = "export_ban"
+            stock = supplier.output_stock(material) if reason is None else None
+            if reason is None and stock is not None:
+                parts = stock.take(remaining, accept)
+                got = Stock.total(parts)
+                if got > 1e-9:
+                    remaining -= got
+                    result.got += got
+                    self._dispatch(
+                        supplier, buyer, material, parts, regime, order, nominal_transit
+                    )
+                if remaining > 1e-9:
+                    empty = stock.level <= 1e-9 or accept is None
+                    reason = "supplier_short" if empty else "untrusted_stock"
+            if reason is not None and remaining > 1e-9:
+                result.note(name, reason)
+        return result
+
+    def _dispatch(
+        self,
+        supplier: Supplier,
+        buyer: Receiver,
+        material: str,
+        parts: Parts,
+        regime: Any,
+        order: Milestone | None,
+        nominal_transit: float,
+    ) -> None:
+        qty = Stock.total(parts)
+        ledger = self.world.ledger
+        ledger.in_transit[material] += qty
+        ledger.shipped[material] += qty
+        self._shipments += 1
+        self.world.record_shipment(supplier.name, buyer.name, material, qty)
+        self.env.process(
+            self._ship(supplier, buyer, material, parts, regime, order, nominal_transit)
+        )
+
+    def _ship(
+        self,
+        supplier: Supplier,
+        buyer: Receiver,
+        material: str,
+        parts: Parts,
+        regime: Any,
+        order: Milestone | None,
+        nominal_transit: float,
+    ) -> Generator[simpy.Event, Any, None]:
+        world = self.world
+        env = self.env
+        qty = Stock.total(parts)
+        shipped_at = env.now
+        milestone = order
+        if regime is not None:
+            world.awaiting_licence[(buyer.name, material)] += 1
+            request_id = f"{supplier.name}>{buyer.name}#{self._shipments}"
+            granted = yield from regime.apply(request_id, material)
+            world.awaiting_licence[(buyer.name, material)] -= 1
+            world.record_licence(supplier.name, buyer.name, material, qty, shipped_at, granted)
+            if milestone is not None:
+                milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
+            if not granted:
+                # A denied lot goes back to the exporter's stock; the buyer orders again.
+                world.ledger.in_transit[material] -= qty
+                world.ledger.denied[material] += qty
+                out = supplier.output_stock(material)
+                assert out is not None
+                out.put_parts(parts)
+                buyer.denied(material, qty)
+                return
+        audit = world.audit_days(buyer.country, material)
+        if audit is not None:
+            yield env.timeout(max(0.0, audit.sample(world.streams.stream(f"audit:{buyer.name}"))))
+            if milestone is not None:
+                milestone = milestone.then("trusted_audit", env.now, 0.0)
+        transit = self.transit_dist(supplier.country, buyer.country)
+        rng = world.streams.stream(f"lane:{supplier.country}>{buyer.country}")
+        yield env.timeout(max(0.0, transit.sample(rng)))
+        if milestone is not None:
+            milestone = milestone.then("transit", env.now, nominal_transit)
+        world.ledger.in_transit[material] -= qty
+        buyer.receive(material, parts, milestone)

@@ -1,0 +1,36 @@
+"""Mines: concentrate at capacity, with random disruptions.
+
+Output is tonnes of REO in concentrate; its pool grade is the deposit's
+basket, so a separation plant knows what oxides the lot will yield.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models.facility import ProducingFacility
+from models.scenario import Mine as MineSpec
+
+if TYPE_CHECKING:
+    from models.world import World
+
+__all__ = ["Mine"]
+
+
+class Mine(ProducingFacility):
+    section = "mine"
+    spec: MineSpec
+
+    def __init__(self, world: World, name: str, spec: MineSpec) -> None:
+        super().__init__(world, name, spec)
+        self.add_output(spec.output)
+        self._key = (spec.basket, frozenset({spec.country}))
+
+    def base_capacity_per_year(self) -> float:
+        return self.spec.capacity_t_per_year
+
+    def produce(self, step_days: float) -> None:
+        qty = self.available_this_step(step_days)
+        if self.outage_factor < 1.0:
+            self.limit_reason = "outage"
+        self.emit(self.spec.output, qty, self._key)

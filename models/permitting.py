@@ -1,0 +1,102 @@
+"""Permitting authorities: reviewers in parallel, review times by kind, background load.
+
+A project's application queues for a reviewer (``permit_queue``), is reviewed
+(``permit_review``) and may be challenged in court: litigation either adds a
+delay or sends the application back to the end of the queue. A statutory
+shot clock caps the review time (the permit is deemed granted at the deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from models.scenario import Authority
+from sim.arrivals import poisson_arrivals
+from sim.attribution import Milestone
+from sim.calendar import DAYS_PER_YEAR
+from sim.distributions import _Dist
+from sim.queues import QueueLog, ServiceQueue
+
+__all__ = ["PermitOffice"]
+
+
+class PermitOffice:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: Authority,
+        log: QueueLog,
+        rng: np.random.Generator,
+        background_rng: np.random.Generator,
+        horizon_days: float,
+    ) -> None:
+        self.env = env
+        self.name = name
+        self.spec = spec
+        self.rng = rng
+        self.queue = ServiceQueue(env, f"permit:{name}", spec.reviewers, log)
+        kinds = list(spec.background_mix)
+        weights = np.asarray([spec.background_mix[k] for k in kinds], dtype=float)
+        self._bg_kinds = kinds
+        self._bg_probs = weights / weights.sum()
+        self._bg_rng = background_rng
+        env.process(
+            poisson_arrivals(
+                env,
+                spec.background_per_year / DAYS_PER_YEAR,
+                background_rng,
+                self._background_application,
+                until=horizon_days,
+            )
+        )
+
+    def review_dist(self, kind: str) -> _Dist:
+        return self.spec.review_days_by_kind.get(kind, self.spec.review_days)
+
+    def nominal_days(self, kind: str) -> float:
+        """Review time under the unconstrained plan: the median, no queue, no court."""
+        return self._cap(self.review_dist(kind).median())
+
+    def _cap(self, days: float) -> float:
+        clock = self.spec.shot_clock_days
+        return days if clock is None else min(days, clock)
+
+    def _background_application(self, index: int) -> Generator[simpy.Event, Any, None]:
+        kind = self._bg_kinds[int(self._bg_rng.choice(len(self._bg_kinds), p=self._bg_probs))]
+        days = self._cap(max(0.0, self.review_dist(kind).sample(self._bg_rng)))
+        yield from self.queue.serve(f"bg{index}", days, kind=kind, background=True)
+
+    def apply(
+        self, request_id: str, kind: str, start: Milestone
+    ) -> Generator[simpy.Event, Any, Milestone]:
+        """Run one application to a decision; return ``start`` extended by its segments."""
+        milestone = start
+        nominal = self.nominal_days(kind)
+        attempt = 0
+        while True:
+            attempt += 1
+            days = self._cap(max(0.0, self.review_dist(kind).sample(self.rng)))
+            challenged = self.rng.random() < self.spec.litigation_probability.sample(self.rng)
+            outcome = "challenged" if challenged else "granted"
+            record = yield from self.queue.serve(
+                request_id if attempt == 1 else f"{request_id}#{attempt}",
+                days,
+                kind=kind,
+                outcome=outcome,
+            )
+            milestone = milestone.then("permit_queue", record.start, 0.0, self.name)
+            milestone = milestone.then(
+                "permit_review", record.end, nominal if attempt == 1 else 0.0, self.name
+            )
+            if not challenged:
+                return milestone
+            court_days = max(0.0, self.spec.litigation_days.sample(self.rng))
+            yield self.env.timeout(court_days)
+            milestone = milestone.then("litigation", self.env.now, 0.0, self.name)
+            if self.spec.litigation_outcome == "delay":
+                return milestone

@@ -1,0 +1,315 @@
+"""Collect a finished world into tidy tables, and write them out.
+
+Each table is a pandas DataFrame; times are kept as simulation days (``*_day``
+columns) and given as calendar dates (``*_date``) at this edge.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from models.world import CAUSES, World
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["TABLES", "Results", "collect"]
+
+#: Table name -> what it holds (the file names say it too).
+TABLES = {
+    "projects": "one row per data-center phase: dates, delay, days by cause",
+    "critical_path": "one row per segment of each phase's critical path",
+    "facility_timeseries": "per facility and sample period: output, stocks, shortfall",
+    "queue_records": "one row per request at every gate: arrival, start, end, outcome",
+    "capacity_online": "AI MW online by grid region at each sample time",
+    "trusted_share": "output by material and sample period, and the trusted share",
+    "provenance": "output by facility, material and provenance (countries passed through)",
+    "shortages": "every order or use that could not be met, with its reason",
+    "shipments": "every shipment: time, supplier, buyer, material, quantity",
+    "licences": "every export-licence application of a modelled shipment and its outcome",
+    "events": "facility milestones: online, outages, supplier qualifications",
+    "balance": "material accounting per material (produced, consumed, stocks, transit)",
+}
+
+
+@dataclass
+class Results:
+    """What one run produced. Every attribute named in ``TABLES`` is a DataFrame."""
+
+    scenario_name: str
+    seed: Any
+    start: pd.Timestamp
+    projects: pd.DataFrame
+    critical_path: pd.DataFrame
+    facility_timeseries: pd.DataFrame
+    queue_records: pd.DataFrame
+    capacity_online: pd.DataFrame
+    trusted_share: pd.DataFrame
+    provenance: pd.DataFrame
+    shortages: pd.DataFrame
+    shipments: pd.DataFrame
+    licences: pd.DataFrame
+    events: pd.DataFrame
+    balance: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    # ---------------------------------------------------------------- conveniences
+    def origin_share(self, country: str, materials: list[str] | None = None) -> pd.DataFrame:
+        """Share of output, per year, whose provenance includes ``country``."""
+        prov = self.provenance
+        if materials is not None:
+            prov = prov[prov["material"].isin(materials)]
+        if prov.empty:
+            return pd.DataFrame(columns=["year", "total", "with_country", "share"])
+        has = prov["provenance"].str.split("+").apply(lambda tags: country in tags)
+        frame = prov.assign(year=prov["date"].dt.year, with_country=prov["qty"].where(has, 0.0))
+        out = frame.groupby("year").agg(total=("qty", "sum"), with_country=("with_country", "sum"))
+        out["share"] = out["with_country"] / out["total"].where(out["total"] > 0)
+        return out.reset_index()
+
+    def summary_table(self) -> pd.DataFrame:
+        """The table ``paxsim run`` prints."""
+        p = self.projects
+        cols = ["phase_id", "region", "it_mw", "planned_date", "online_date", "delay_days", "held_back_by"]
+        return p[cols].copy()
+
+    def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for name, frame in self.tables().items():
+            path = out / f"{name}.parquet"
+            _parquet_safe(frame).to_parquet(path, index=False)
+            written.append(path)
+            if csv:
+                cpath = out / f"{name}.csv"
+                frame.to_csv(cpath, index=False)
+                written.append(cpath)
+        manifest = out / "manifest.json"
+        manifest.write_text(json.dumps(self.meta, indent=2, default=str) + "\n", encoding="utf-8")
+        written.append(manifest)
+        return written
+
+
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column: stringify object columns of mixed types."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            non_null = out[col].dropna()
+            if len(non_null) and not all(isinstance(v, str) for v in non_null):
+                out[col] = out[col].astype(str)
+    return out
+
+
+# ------------------------------------------------------------------------------ collect
+def _dates(world: World, days: pd.Series) -> pd.Series:
+    start = pd.Timestamp(world.calendar.start)
+    return start + pd.to_timedelta(days.astype(float).round(6), unit="D")
+
+
+def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cal = world.calendar
+    rows: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
+    recorded = {r[2]: r for r in world.phases}
+    for project in world.datacenters.values():
+        for index, phase in enumerate(project.spec.phases):
+            pid = project.phase_id(index)
+            start_day = max(0.0, cal.to_days(phase.start))
+            unconstrained = start_day + project.unconstrained_days(index, start_day)
+            planned = (
+                cal.to_days(phase.planned_online) if phase.planned_online else unconstrained
+            )
+            row: dict[str, Any] = {
+                "project": project.name,
+                "phase": index + 1,
+                "phase_id": pid,
+                "country": project.country,
+                "region": project.spec.grid_region,
+                "it_mw": phase.it_mw,
+                "grid_mw": phase.it_mw * project.spec.pue,
+                "start_day": start_day,
+                "planned_day": planned,
+                "unconstrained_day": unconstrained,
+            }
+            rec = recorded.get(pid)
+            if rec is None:
+                row |= {
+                    "online_day": np.nan,
+                    "online_by_horizon": False,
+                    "delay_days": np.nan,
+                    "delay_at_least_days": world.horizon_days - planned,
+                    "delay_vs_unconstrained_days": np.nan,
+                    "held_back_by": f"not online by horizon ({project.state.get(index, 'not started')})",
+                    "culprit": "",
+                }
+                for cause in (*CAUSES, "plan_optimism", "unused_float"):
+                    row[f"days_{cause}"] = np.nan
+            else:
+                days: dict[str, float] = rec[13]
+                online_day = rec[10]
+                row |= {
+                    "online_day": online_day,
+                    "online_by_horizon": True,
+                    "delay_days": online_day - planned,
+                    "delay_at_least_days": online_day - planned,
+                    "delay_vs_unconstrained_days": online_day - unconstrained,
+                    "held_back_by": rec[11] or "nothing (on plan)",
+                    "culprit": rec[12],
+                }
+                for cause in (*CAUSES, "plan_optimism", "unused_float"):
+                    row[f"days_{cause}"] = days.get(cause, 0.0)
+                for order, seg in enumerate(rec[14]):
+                    segments.append(
+                        {
+                            "phase_id": pid,
+                            "order": order,
+                            "cause": seg.cause,
+                            "start_day": seg.start,
+                            "end_day": seg.end,
+                            "actual_days": seg.actual,
+                            "nominal_days": seg.nominal,
+                            "excess_days": seg.excess,
+                            "detail": seg.detail,
+                        }
+                    )
+            rows.append(row)
+    projects = pd.DataFrame(rows)
+    if not projects.empty:
+        for col in ("start", "planned", "unconstrained", "online"):
+            projects[f"{col}_date"] = _dates(world, projects[f"{col}_day"]).dt.date
+    critical = pd.DataFrame(
+        segments,
+        columns=[
+            "phase_id",
+            "order",
+            "cause",
+            "start_day",
+            "end_day",
+            "actual_days",
+            "nominal_days",
+            "excess_days",
+            "detail",
+        ],
+    )
+    return projects, critical
+
+
+def _capacity_online(world: World, projects: pd.DataFrame) -> pd.DataFrame:
+    every = world.scenario.time.sample_every_days
+    times = np.arange(0.0, world.horizon_days + every, every)
+    times[-1] = min(times[-1], world.horizon_days)
+    rows = []
+    regions = sorted(world.grid)
+    for region in regions:
+        sub = projects[projects["region"] == region] if not projects.empty else projects
+        online = sub["online_day"].to_numpy(dtype=float) if len(sub) else np.array([])
+        planned = sub["planned_day"].to_numpy(dtype=float) if len(sub) else np.array([])
+        mw = sub["it_mw"].to_numpy(dtype=float) if len(sub) else np.array([])
+        for t in times:
+            rows.append(
+                (
+                    float(t),
+                    region,
+                    float(mw[np.nan_to_num(online, nan=np.inf) <= t].sum()),
+                    float(mw[planned <= t].sum()),
+                )
+            )
+    frame = pd.DataFrame(rows, columns=["time", "region", "online_mw", "planned_mw"])
+    frame["date"] = _dates(world, frame["time"])
+    return frame
+
+
+def _balance(world: World) -> pd.DataFrame:
+    on_hand: dict[str, float] = {}
+
+    def add(material: str, qty: float) -> None:
+        on_hand[material] = on_hand.get(material, 0.0) + qty
+
+    for fac in world.facilities.values():
+        for m, stock in fac.outputs.items():
+            add(m, stock.level)
+        for m, slot in fac.inputs.items():
+            add(m, slot.stock.level)
+    for pile in world.stockpiles.values():
+        add(pile.spec.material, pile.stock.level)
+    for dem in world.demands.values():
+        add(dem.spec.material, dem.slot.stock.level)
+    rows = []
+    for m, produced, consumed, in_transit, shipped, denied in world.ledger.as_rows():
+        rows.append(
+            {
+                "material": m,
+                "produced": produced,
+                "consumed": consumed,
+                "on_hand": on_hand.get(m, 0.0),
+                "in_transit": in_transit,
+                "shipped": shipped,
+                "denied": denied,
+            }
+        )
+    frame = pd.DataFrame(
+        rows, columns=["material", "produced", "consumed", "on_hand", "in_transit", "shipped", "denied"]
+    )
+    frame["imbalance"] = frame["produced"] - frame["consumed"] - frame["on_hand"] - frame["in_transit"]
+    return frame
+
+
+def _with_dates(world: World, frame: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    for src, dst in cols.items():
+        if src in frame and len(frame):
+            frame[dst] = _dates(world, frame[src])
+        elif src in frame:
+            frame[dst] = pd.Series(dtype="datetime64[ns]")
+    return frame
+
+
+def _trusted_share(provenance: pd.DataFrame) -> pd.DataFrame:
+    cols = ["time", "date", "material", "output", "trusted_output", "trusted_share"]
+    if provenance.empty:
+        return pd.DataFrame(columns=cols)
+    frame = provenance.assign(trusted_qty=provenance["qty"].where(provenance["trusted"], 0.0))
+    out = (
+        frame.groupby(["time", "date", "material"], as_index=False)
+        .agg(output=("qty", "sum"), trusted_output=("trusted_qty", "sum"))
+    )
+    out["trusted_share"] = out["trusted_output"] / out["output"].where(out["output"] > 0)
+    return out[cols]
+
+
+def collect(world: World, meta: dict[str, Any] | None = None) -> Results:
+    projects, critical = _projects(world)
+    provenance = _with_dates(world, world.provenance.to_frame(), {"time": "date"})
+    if len(provenance):
+        provenance["trusted"] = provenance["trusted"].astype(bool)
+    queue = _with_dates(
+        world, world.queue_log.to_frame(), {"arrival": "arrival_date", "end": "end_date"}
+    )
+    return Results(
+        scenario_name=world.scenario.name,
+        seed=world.seed,
+        start=pd.Timestamp(world.calendar.start),
+        projects=projects,
+        critical_path=critical,
+        facility_timeseries=_with_dates(world, world.timeseries.to_frame(), {"time": "date"}),
+        queue_records=queue,
+        capacity_online=_capacity_online(world, projects),
+        trusted_share=_trusted_share(provenance),
+        provenance=provenance,
+        shortages=_with_dates(world, world.shortages.to_frame(), {"time": "date"}),
+        shipments=_with_dates(world, world.shipments.to_frame(), {"time": "date"}),
+        licences=_with_dates(world, world.licences.to_frame(), {"applied": "applied_date"}),
+        events=_with_dates(world, world.events.to_frame(), {"time": "date"}),
+        balance=_balance(world),
+        meta=dict(meta or {}),
+    )

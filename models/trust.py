@@ -1,0 +1,33 @@
+"""Coalition membership by date, and what counts as a trusted lot.
+
+Membership is data with dates, not code: a lot is trusted at a moment when
+every country in its provenance is a member of the trust coalition then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from models.scenario import Coalition
+from sim.calendar import SimCalendar
+
+__all__ = ["Trust"]
+
+
+class Trust:
+    def __init__(self, coalition: Coalition, calendar: SimCalendar) -> None:
+        self.name = coalition.name
+        # (country -> list of [joined_day, left_day)) in simulation days
+        self._spells: dict[str, list[tuple[float, float]]] = {}
+        for m in coalition.members:
+            left = calendar.to_days(m.left) if m.left else float("inf")
+            self._spells.setdefault(m.country, []).append((calendar.to_days(m.joined), left))
+
+    def is_member(self, country: str, day: float) -> bool:
+        return any(a <= day < b for a, b in self._spells.get(country, ()))
+
+    def is_trusted(self, countries: Iterable[str], day: float) -> bool:
+        return all(self.is_member(c, day) for c in countries)
+
+    def members_at(self, day: float) -> frozenset[str]:
+        return frozenset(c for c in self._spells if self.is_member(c, day))

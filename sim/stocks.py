@@ -1,0 +1,81 @@
+"""Stocks of material that remember where each unit came from.
+
+A stock is a set of *pools*, one per ``(grade, provenance)`` pair, where
+provenance is the frozenset of tags (countries, in the domain) the material
+passed through. Pooling by provenance keeps memory bounded however many lots
+arrive, while every unit still carries its origins. Takes draw from the
+oldest pool first (pools keep the order in which they first appeared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["EPS", "Parts", "PoolKey", "Stock"]
+
+EPS = 1e-9
+
+PoolKey = tuple[str, frozenset[str]]
+Parts = list[tuple[PoolKey, float]]
+
+
+class Stock:
+    """A non-negative quantity split into provenance pools."""
+
+    __slots__ = ("_level", "name", "pools")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pools: dict[PoolKey, float] = {}
+        self._level = 0.0
+
+    @property
+    def level(self) -> float:
+        return self._level
+
+    def put(self, qty: float, key: PoolKey) -> None:
+        if qty < 0:
+            raise ValueError(f"stock {self.name!r}: cannot put a negative quantity ({qty})")
+        if qty <= EPS:
+            return
+        self.pools[key] = self.pools.get(key, 0.0) + qty
+        self._level += qty
+
+    def put_parts(self, parts: Parts) -> None:
+        for key, qty in parts:
+            self.put(qty, key)
+
+    def take(self, qty: float, accept: Callable[[PoolKey], bool] | None = None) -> Parts:
+        """Remove up to ``qty`` (less if short); ``accept`` filters eligible pools."""
+        if qty < 0:
+            raise ValueError(f"stock {self.name!r}: cannot take a negative quantity ({qty})")
+        taken: Parts = []
+        remaining = qty
+        for key in list(self.pools):
+            if remaining <= EPS:
+                break
+            if accept is not None and not accept(key):
+                continue
+            have = self.pools[key]
+            portion = have if have <= remaining else remaining
+            left = have - portion
+            if left <= EPS:
+                del self.pools[key]
+                portion = have
+            else:
+                self.pools[key] = left
+            remaining -= portion
+            taken.append((key, portion))
+        self._level = max(0.0, self._level - sum(q for _, q in taken))
+        if not self.pools:
+            self._level = 0.0
+        return taken
+
+    def available(self, accept: Callable[[PoolKey], bool] | None = None) -> float:
+        if accept is None:
+            return self._level
+        return sum(q for k, q in self.pools.items() if accept(k))
+
+    @staticmethod
+    def total(parts: Parts) -> float:
+        return sum(q for _, q in parts)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from models.interconnection import GridConnection
 from models.scenario import DataCenter as DataCenterSpec
 from models.scenario import Phase
 from sim.attribution import Milestone, clipped, join
@@ -122,7 +123,12 @@ class DataCenterProject:
         if spec.accelerators_per_mw > 0:
             branches.append(permits + self.planned_transit(spec.accelerator_suppliers))
         fitout = max(branches) + spec.accelerator_install_days.median()
-        return max(fitout, self.region.nominal_days())
+        waits = [fitout]
+        if spec.colocated_generation_share < 1.0:
+            waits.append(self.region.nominal_days())
+        if spec.colocated_generation_share > 0.0:
+            waits.append(spec.colocated_build_days.median())
+        return max(waits)
 
     def _start_day(self, index: int) -> float:
         return max(0.0, self.world.calendar.to_days(self.spec.phases[index].start))
@@ -136,12 +142,13 @@ class DataCenterProject:
         if start_day > 0:
             yield self.env.timeout(start_day)
         origin = Milestone.origin(self.env.now)
-        grid_mw = phase.it_mw * spec.pue
+        rng = self.world.streams.stream(f"dc:{pid}")
+        grid_mw = phase.it_mw * spec.pue * (1.0 - spec.colocated_generation_share)
         self.state[index] = "permits"
-        grid = self.env.process(self.region.connect(pid, grid_mw, origin))
+        grid = self.env.process(self._grid(pid, grid_mw, origin))
+        colocated = self.env.process(self._colocated(origin, rng))
         permitted = yield from self._permits(index, origin)
         self.state[index] = "construction"
-        rng = self.world.streams.stream(f"dc:{pid}")
         construction_days = max(0.0, spec.construction_days.sample(rng))
         magnets = self.env.process(
             self._procure(
@@ -180,10 +187,35 @@ class DataCenterProject:
             "accelerator_install", self.env.now, spec.accelerator_install_days.median()
         )
         self.state[index] = "grid"
-        energised = yield grid
-        online = join(installed, energised)
+        connection: GridConnection = yield grid
+        own_power: Milestone = yield colocated
+        first_power = connection.early if connection.early is not None else connection.full
+        online = join(installed, first_power, own_power)
+        full = join(installed, connection.full, own_power)
+        share = connection.early_share if connection.early is not None else 1.0
         self.state[index] = "online"
-        self.world.record_phase(self, index, start_day, online, grid_mw)
+        self.world.record_phase(self, index, start_day, online, grid_mw, full.time, share)
+
+    def _grid(
+        self, pid: str, grid_mw: float, origin: Milestone
+    ) -> Generator[simpy.Event, Any, GridConnection]:
+        if grid_mw <= 0:
+            return GridConnection(origin)
+        rng = self.world.streams.stream(f"grid-request:{pid}")
+        connection: GridConnection = yield from self.region.connect(
+            pid, grid_mw, origin, designated=self.spec.designated_site, rng=rng
+        )
+        return connection
+
+    def _colocated(self, origin: Milestone, rng: Any) -> Generator[simpy.Event, Any, Milestone]:
+        """On-site generation serving part of the load must itself be built."""
+        spec = self.spec
+        if spec.colocated_generation_share <= 0:
+            return origin
+        yield self.env.timeout(max(0.0, spec.colocated_build_days.sample(rng)))
+        return origin.then(
+            "colocated_generation", self.env.now, spec.colocated_build_days.median()
+        )
 
     def _permits(self, index: int, origin: Milestone) -> Generator[simpy.Event, Any, Milestone]:
         spec = self.spec

@@ -3,8 +3,10 @@
 A regime covers an exporting country, a set of materials and a period. Under
 ``licence`` each shipment queues at the regime's licence desk (reviewers,
 review time, other exporters' applications as background load) and may be
-denied; under ``ban`` nothing covered may leave. Domestic shipments and
-exempt destinations pass freely.
+denied; under ``ban`` nothing covered may leave; under ``quota`` (the 2010
+kind) shipments pass the desk and draw on a yearly export quota, waiting for
+the next quota year once it is used up. Domestic shipments and exempt
+destinations pass freely.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class ExportRegime:
         self.materials = frozenset(spec.materials)
         self.exempt = frozenset(spec.exempt_countries)
         self.desk = ServiceQueue(env, f"licence:{name}", spec.reviewers, log)
+        self.quota_used = 0.0
+        self._quota_year = 0
         self._bg_rng = background_rng
         if spec.mode == "licence" and spec.background_per_year > 0:
             env.process(self._background(horizon_days))
@@ -72,7 +76,9 @@ class ExportRegime:
             and self.start_day <= day < self.end_day
         )
 
-    def apply(self, request_id: str, material: str) -> Generator[simpy.Event, Any, bool]:
+    def apply(
+        self, request_id: str, material: str, qty: float = 0.0
+    ) -> Generator[simpy.Event, Any, bool]:
         """One shipment's licence; returns True if granted."""
         days = max(0.0, self.spec.review_days.sample(self.rng))
         denied = bool(self.rng.random() < self.spec.denial_probability.sample(self.rng))
@@ -80,6 +86,33 @@ class ExportRegime:
             request_id, days, kind=material, outcome="denied" if denied else "granted"
         )
         return not denied
+
+    def _roll_quota_year(self) -> None:
+        year = int((self.env.now - self.start_day) // DAYS_PER_YEAR)
+        if year != self._quota_year:
+            self._quota_year = year
+            self.quota_used = 0.0
+
+    def wait_for_quota(self, qty: float) -> Generator[simpy.Event, Any, None]:
+        """Hold a shipment until the year's quota has room for it (quota regimes only).
+
+        A lot larger than a whole year's quota passes at the start of a fresh
+        quota year, so nothing waits forever.
+        """
+        quota = self.spec.quota_per_year
+        if quota is None:
+            return
+        while True:
+            self._roll_quota_year()
+            if self.quota_used + qty <= quota + 1e-9 or (self.quota_used == 0 and qty > quota):
+                self.quota_used += qty
+                return
+            next_year = self.start_day + (self._quota_year + 1) * DAYS_PER_YEAR
+            if next_year >= self.end_day:
+                # The regime ends before the quota renews: the lot waits for the end.
+                yield self.env.timeout(max(0.0, self.end_day - self.env.now))
+                return
+            yield self.env.timeout(max(1e-6, next_year - self.env.now))
 
 
 class ExportRegimes:

@@ -168,11 +168,17 @@ class Logistics:
         if regime is not None:
             world.awaiting_licence[(buyer.name, material)] += 1
             request_id = f"{supplier.name}>{buyer.name}#{self._shipments}"
-            granted = yield from regime.apply(request_id, material)
+            granted = yield from regime.apply(request_id, material, qty)
+            if granted and regime.spec.mode == "quota":
+                if milestone is not None:
+                    milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
+                yield from regime.wait_for_quota(qty)
+                if milestone is not None:
+                    milestone = milestone.then("export_quota", env.now, 0.0, regime.name)
+            elif milestone is not None:
+                milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
             world.awaiting_licence[(buyer.name, material)] -= 1
             world.record_licence(supplier.name, buyer.name, material, qty, shipped_at, granted)
-            if milestone is not None:
-                milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
             if not granted:
                 # A denied lot goes back to the exporter's stock; the buyer orders again.
                 world.ledger.in_transit[material] -= qty
@@ -182,6 +188,8 @@ class Logistics:
                 out.put_parts(parts)
                 buyer.denied(material, qty)
                 return
+        if supplier.country != buyer.country:
+            world.record_export(supplier, buyer, material, qty)
         audit = world.audit_days(buyer.country, material)
         if audit is not None:
             yield env.timeout(max(0.0, audit.sample(world.streams.stream(f"audit:{buyer.name}"))))

@@ -33,6 +33,8 @@ TABLES = {
     "shortages": "every order or use that could not be met, with its reason",
     "shipments": "every shipment: time, supplier, buyer, material, quantity",
     "licences": "every export-licence application of a modelled shipment and its outcome",
+    "exports": "every lot crossing a border, when it cleared export control",
+    "grid_requests": "every interconnection request: arrival, study, energisation, outcome",
     "events": "facility milestones: online, outages, supplier qualifications",
     "balance": "material accounting per material (produced, consumed, stocks, transit)",
 }
@@ -55,6 +57,8 @@ class Results:
     shortages: pd.DataFrame
     shipments: pd.DataFrame
     licences: pd.DataFrame
+    exports: pd.DataFrame
+    grid_requests: pd.DataFrame
     events: pd.DataFrame
     balance: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
@@ -146,6 +150,8 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             if rec is None:
                 row |= {
                     "online_day": np.nan,
+                    "full_online_day": np.nan,
+                    "initial_share": np.nan,
                     "online_by_horizon": False,
                     "delay_days": np.nan,
                     "delay_at_least_days": world.horizon_days - planned,
@@ -160,6 +166,8 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                 online_day = rec[10]
                 row |= {
                     "online_day": online_day,
+                    "full_online_day": rec[15],
+                    "initial_share": rec[16],
                     "online_by_horizon": True,
                     "delay_days": online_day - planned,
                     "delay_at_least_days": online_day - planned,
@@ -213,18 +221,18 @@ def _capacity_online(world: World, projects: pd.DataFrame) -> pd.DataFrame:
     regions = sorted(world.grid)
     for region in regions:
         sub = projects[projects["region"] == region] if not projects.empty else projects
-        online = sub["online_day"].to_numpy(dtype=float) if len(sub) else np.array([])
-        planned = sub["planned_day"].to_numpy(dtype=float) if len(sub) else np.array([])
-        mw = sub["it_mw"].to_numpy(dtype=float) if len(sub) else np.array([])
+        def col(name: str) -> np.ndarray:
+            return sub[name].to_numpy(dtype=float) if len(sub) else np.array([])
+
+        online = np.nan_to_num(col("online_day"), nan=np.inf)
+        full = np.nan_to_num(col("full_online_day"), nan=np.inf)
+        share = np.nan_to_num(col("initial_share"), nan=1.0)
+        planned = col("planned_day")
+        mw = col("it_mw")
         for t in times:
-            rows.append(
-                (
-                    float(t),
-                    region,
-                    float(mw[np.nan_to_num(online, nan=np.inf) <= t].sum()),
-                    float(mw[planned <= t].sum()),
-                )
-            )
+            # A flexible connection brings a share of the MW online first, the rest later.
+            live = np.where(full <= t, 1.0, np.where(online <= t, share, 0.0))
+            rows.append((float(t), region, float((mw * live).sum()), float(mw[planned <= t].sum())))
     frame = pd.DataFrame(rows, columns=["time", "region", "online_mw", "planned_mw"])
     frame["date"] = _dates(world, frame["time"])
     return frame
@@ -309,6 +317,10 @@ def collect(world: World, meta: dict[str, Any] | None = None) -> Results:
         shortages=_with_dates(world, world.shortages.to_frame(), {"time": "date"}),
         shipments=_with_dates(world, world.shipments.to_frame(), {"time": "date"}),
         licences=_with_dates(world, world.licences.to_frame(), {"applied": "applied_date"}),
+        exports=_with_dates(world, world.exports.to_frame(), {"time": "date"}),
+        grid_requests=_with_dates(
+            world, world.grid_requests.to_frame(), {"arrival": "arrival_date"}
+        ),
         events=_with_dates(world, world.events.to_frame(), {"time": "date"}),
         balance=_balance(world),
         meta=dict(meta or {}),

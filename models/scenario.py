@@ -48,9 +48,11 @@ __all__ = [
     "Material",
     "Mine",
     "Phase",
+    "PrebuiltUpgrade",
     "Scenario",
     "SeparationPlant",
     "Stockpile",
+    "StudyPhase",
 ]
 
 DIST_KINDS = ("fixed", "uniform", "triangular", "lognormal", "exponential", "empirical")
@@ -246,34 +248,102 @@ class TransformerSupply(Strict):
         return _nonnegative(v, "build_days")
 
 
+class StudyPhase(Strict):
+    """One phase of an interconnection study (cluster study, restudy, facilities study)."""
+
+    name: str
+    days: Dist
+    withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
+
+    @field_validator("days")
+    @classmethod
+    def _nonneg(cls, v: _Dist) -> _Dist:
+        return _nonnegative(v, "days")
+
+    @field_validator("withdrawal_probability")
+    @classmethod
+    def _prob(cls, v: _Dist) -> _Dist:
+        return _probability(v)
+
+
+class PrebuiltUpgrade(Strict):
+    """Transmission built ahead of need: ``mw`` of headroom ready on ``ready``."""
+
+    ready: dt.date
+    mw: float = Field(gt=0)
+    source: str = Field(min_length=3)
+
+
 class GridRegion(Entity):
-    """An interconnection queue with study teams, spare MW and network upgrades."""
+    """An interconnection queue: cluster windows, study phases, spare MW, upgrades.
+
+    ``study_days`` is shorthand for a single study phase; give ``study_phases``
+    for a multi-phase process (not both).
+    """
 
     country: str
     spare_mw: float = Field(ge=0)
     study_teams: int = Field(ge=1)
-    study_days: Dist
+    study_days: Dist | None = None
+    study_phases: list[StudyPhase] = Field(default_factory=list)
     cluster_cycle_days: float = Field(0.0, ge=0)
     first_window_days: float = Field(0.0, ge=0)
+    restudy_days: Dist | None = None
+    queue_order: Literal["first_come", "first_ready"] = "first_come"
+    readiness_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
+    first_ready_withdrawal_factor: float = Field(0.3, ge=0, le=1)
+    parallel_studies: bool = False
     connection_days: Dist
     upgrade_days: Dist
     upgrade_mw: float = Field(gt=0)
     transformers_per_upgrade: int = Field(1, ge=0)
+    flexible_connection_share: float = Field(0.0, ge=0, le=1)
+    prebuilt_upgrades: list[PrebuiltUpgrade] = Field(default_factory=list)
+    reserved_mw: float = Field(0.0, ge=0)
     background_load_per_year: float = Field(0.0, ge=0)
     background_load_mw: Dist = Field(default_factory=lambda: Fixed(value=100.0))
     background_generation_per_year: float = Field(0.0, ge=0)
+    background_generation_mw: Dist = Field(default_factory=lambda: Fixed(value=100.0))
     background_withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
+    generation_build_days: Dist = Field(default_factory=lambda: Fixed(value=730.0))
+    generation_post_study_withdrawal: Dist = Field(default_factory=lambda: Fixed(value=0.0))
     withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
 
-    @field_validator("study_days", "connection_days", "upgrade_days", "background_load_mw")
+    @field_validator(
+        "study_days",
+        "connection_days",
+        "upgrade_days",
+        "background_load_mw",
+        "background_generation_mw",
+        "restudy_days",
+        "readiness_days",
+        "generation_build_days",
+    )
     @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "value")
+    def _nonneg(cls, v: _Dist | None) -> _Dist | None:
+        return None if v is None else _nonnegative(v, "value")
 
-    @field_validator("background_withdrawal_probability", "withdrawal_probability")
+    @field_validator(
+        "background_withdrawal_probability",
+        "withdrawal_probability",
+        "generation_post_study_withdrawal",
+    )
     @classmethod
     def _prob(cls, v: _Dist) -> _Dist:
         return _probability(v)
+
+    @model_validator(mode="after")
+    def _one_study_form(self) -> GridRegion:
+        if (self.study_days is None) == (not self.study_phases):
+            raise ValueError("give exactly one of study_days (one phase) or study_phases")
+        return self
+
+    def phases(self) -> list[StudyPhase]:
+        """The study phases; ``study_days`` becomes one phase named 'study'."""
+        if self.study_phases:
+            return self.study_phases
+        assert self.study_days is not None
+        return [StudyPhase(name="study", days=self.study_days)]
 
 
 class ExportControl(Entity):
@@ -283,7 +353,8 @@ class ExportControl(Entity):
     materials: list[str] = Field(min_length=1)
     start: dt.date
     end: dt.date | None = None
-    mode: Literal["licence", "ban"] = "licence"
+    mode: Literal["licence", "ban", "quota"] = "licence"
+    quota_per_year: float | None = Field(None, ge=0)
     reviewers: int = Field(1, ge=1)
     review_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
     denial_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
@@ -304,6 +375,8 @@ class ExportControl(Entity):
     def _ordered(self) -> ExportControl:
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if (self.mode == "quota") != (self.quota_per_year is not None):
+            raise ValueError("quota_per_year is needed with mode = 'quota', and only then")
         return self
 
 
@@ -483,9 +556,17 @@ class DataCenter(Entity):
     magnet_suppliers: list[str] = Field(default_factory=list)
     accelerator_suppliers: list[str] = Field(default_factory=list)
     trusted_only_from: dt.date | None = None
+    colocated_generation_share: float = Field(0.0, ge=0, le=1)
+    colocated_build_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
+    designated_site: bool = False
     phases: list[Phase] = Field(min_length=1)
 
-    @field_validator("construction_days", "equipment_lead_days", "accelerator_install_days")
+    @field_validator(
+        "construction_days",
+        "equipment_lead_days",
+        "accelerator_install_days",
+        "colocated_build_days",
+    )
     @classmethod
     def _nonneg(cls, v: _Dist) -> _Dist:
         return _nonnegative(v, "duration")

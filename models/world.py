@@ -22,7 +22,7 @@ from models.demand import DemandSink
 from models.export_control import ExportRegime, ExportRegimes
 from models.fab import Fab
 from models.facility import ProducingFacility
-from models.interconnection import GridRegionGate
+from models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
 from models.ledger import Ledger
 from models.logistics import Logistics, Supplier
 from models.magnets import MagnetMaker
@@ -54,13 +54,16 @@ CAUSES = (
     "litigation",
     "interconnection_queue",
     "interconnection_study",
+    "interconnection_restudy",
     "network_upgrade",
     "transformer_delivery",
     "grid_energization",
+    "colocated_generation",
     "construction",
     "magnet_shortage",
     "accelerator_shortage",
     "export_licence",
+    "export_quota",
     "trusted_audit",
     "transit",
     "equipment_manufacture",
@@ -110,6 +113,10 @@ class World:
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
         self.awaiting_licence: dict[tuple[str, str], int] = defaultdict(int)
         self.extra_series = TimeSeries()
+        self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
+        self.exports = RecordList(
+            ("time", "supplier", "buyer", "origin", "destination", "material", "qty")
+        )
         self.oxide_materials = sorted(
             {m for b in scenario.baskets.values() if b.enabled for m in b.shares}
         )
@@ -153,6 +160,8 @@ class World:
                 self._bg(f"grid:{name}"),
                 self.transformers,
                 horizon,
+                self.calendar,
+                self.grid_requests,
             )
             for name, spec in s.grid.items()
             if spec.enabled
@@ -331,6 +340,12 @@ class World:
     ) -> None:
         self.licences.rows.append((applied, self.env.now, supplier, buyer, material, qty, granted))
 
+    def record_export(self, supplier: Any, buyer: Any, material: str, qty: float) -> None:
+        """A lot crossing a border, at the moment it clears export control."""
+        self.exports.rows.append(
+            (self.env.now, supplier.name, buyer.name, supplier.country, buyer.country, material, qty)
+        )
+
     def record_event(self, entity: str, event: str, time: float) -> None:
         self.events.rows.append((time, entity, event))
 
@@ -349,6 +364,8 @@ class World:
         start_day: float,
         online: Milestone,
         grid_mw: float,
+        full_online_day: float,
+        initial_share: float,
     ) -> None:
         phase = project.spec.phases[index]
         unconstrained = start_day + project.unconstrained_days(index, start_day)
@@ -384,5 +401,7 @@ class World:
                 culprit,
                 days,
                 online.path,
+                full_online_day,
+                initial_share,
             )
         )

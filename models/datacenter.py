@@ -21,7 +21,7 @@ date comes with its critical path and the days by cause.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
@@ -80,9 +80,7 @@ class DataCenterProject:
         self._permit_origin = 0.0
         self.state: dict[int, str] = {}
         cal = world.calendar
-        self._trusted_day = (
-            cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
-        )
+        self._trusted_day = cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
 
     def phase_id(self, index: int) -> str:
         phase = self.spec.phases[index]
@@ -173,9 +171,7 @@ class DataCenterProject:
             )
         )
         yield self.env.timeout(construction_days)
-        built = permitted.then(
-            "construction", self.env.now, spec.construction_days.median()
-        )
+        built = permitted.then("construction", self.env.now, spec.construction_days.median())
         self.state[index] = "equipment"
         equipped = yield magnets
         self.state[index] = "accelerators"
@@ -213,9 +209,7 @@ class DataCenterProject:
         if spec.colocated_generation_share <= 0:
             return origin
         yield self.env.timeout(max(0.0, spec.colocated_build_days.sample(rng)))
-        return origin.then(
-            "colocated_generation", self.env.now, spec.colocated_build_days.median()
-        )
+        return origin.then("colocated_generation", self.env.now, spec.colocated_build_days.median())
 
     def _permits(self, index: int, origin: Milestone) -> Generator[simpy.Event, Any, Milestone]:
         spec = self.spec
@@ -223,7 +217,7 @@ class DataCenterProject:
             assert self._permit_done is not None
             if not self._permit_done.triggered:
                 yield self._permit_done
-            project_permits: Milestone = self._permit_done.value
+            project_permits = cast(Milestone, self._permit_done.value)
             remaining = max(0.0, self._permit_origin + self.permit_nominal() - origin.time)
             return clipped(project_permits, origin.time, remaining)
         if index == 0 and not spec.permit_per_phase:

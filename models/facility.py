@@ -64,9 +64,7 @@ class ProducingFacility:
         self.produced_since_sample: dict[str, float] = {}
         self.short_since_sample = 0.0
         cal = world.calendar
-        self._changes = sorted(
-            (cal.to_days(c.date), c.capacity) for c in spec.capacity_changes
-        )
+        self._changes = sorted((cal.to_days(c.date), c.capacity) for c in spec.capacity_changes)
         self._trusted_only_day = (
             cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
         )

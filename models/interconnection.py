@@ -30,9 +30,9 @@ How a request moves (ours, a planned plant's, or background load and generation)
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 import simpy
@@ -48,7 +48,7 @@ from sim.records import QueueRecord, RecordList
 if TYPE_CHECKING:
     pass
 
-__all__ = ["MAX_RESTUDIES", "GRID_REQUEST_COLUMNS", "GridConnection", "GridRegionGate"]
+__all__ = ["GRID_REQUEST_COLUMNS", "MAX_RESTUDIES", "GridConnection", "GridRegionGate"]
 
 #: A request restudied this many times proceeds anyway (guards p = 1).
 MAX_RESTUDIES = 5
@@ -135,13 +135,34 @@ class GridRegionGate:
                     env,
                     per_year / DAYS_PER_YEAR,
                     background_rng,
-                    lambda i, k=kind: self._background_request(i, k),
+                    self._background_starter(kind),
                     until=horizon_days,
                 )
             )
+        self._seed_backlog(spec)
         if calendar is not None:
             for up in spec.prebuilt_upgrades:
                 env.process(self._prebuilt(max(0.0, calendar.to_days(up.ready)), up.mw))
+
+    def _background_starter(
+        self, kind: str
+    ) -> Callable[[int], Generator[simpy.Event, Any, None]]:
+        def start(index: int) -> Generator[simpy.Event, Any, None]:
+            return self._background_request(index, kind)
+
+        return start
+
+    def _seed_backlog(self, spec: GridRegion) -> None:
+        """Requests already in the queue when the simulation starts (the real queue is not empty).
+
+        They split between load and generation in proportion to the two
+        background rates, and enter at time 0 in that order.
+        """
+        total_rate = spec.background_load_per_year + spec.background_generation_per_year
+        load_share = spec.background_load_per_year / total_rate if total_rate > 0 else 0.0
+        for i in range(spec.initial_backlog):
+            kind = "load" if self._bg_rng.random() < load_share else "generation"
+            self.env.process(self._background_request(i, f"{kind}", prefix="backlog-"))
 
     # ------------------------------------------------------------------ planning figures
     def study_nominal_days(self) -> float:
@@ -315,11 +336,15 @@ class GridRegionGate:
         )
 
     # ------------------------------------------------------------------ background load
-    def _background_request(self, index: int, kind: str) -> Generator[simpy.Event, Any, None]:
+    def _background_request(
+        self, index: int, kind: str, prefix: str = "bg-"
+    ) -> Generator[simpy.Event, Any, None]:
         rng = self._bg_rng
-        dist = self.spec.background_load_mw if kind == "load" else self.spec.background_generation_mw
+        dist = (
+            self.spec.background_load_mw if kind == "load" else self.spec.background_generation_mw
+        )
         mw = max(0.0, dist.sample(rng))
-        req = self._new_request(f"bg-{kind}{index}", kind, True, mw, rng)
+        req = self._new_request(f"{prefix}{kind}{index}", kind, True, mw, rng)
         p = self.spec.background_withdrawal_probability.sample(rng)
         # Background requests carry one overall withdrawal probability during
         # studies, spread evenly over the phases.
@@ -380,8 +405,8 @@ class GridRegionGate:
                     self.env.process(self.transformers.order(f"{self.name}:{req.request_id}/t{k}"))
                 )
         yield self.env.all_of([build, *orders])
-        upgrade_end = float(build.value)
-        transformer_end = max((float(p.value) for p in orders), default=0.0)
+        upgrade_end = cast(float, build.value)
+        transformer_end = max((cast(float, p.value) for p in orders), default=0.0)
         # Capacity is added and taken in the same instant, so no one else can grab it.
         self.spare_mw += blocks * self.spec.upgrade_mw - req.mw
         if transformer_end > upgrade_end:
@@ -416,8 +441,10 @@ class GridRegionGate:
         req.path = path
         share = self.spec.flexible_connection_share
         early: Milestone | None = None
-        if share > 0 and req.mw > self.spare_mw + 1e-9 and not (
-            req.designated and self.reserved_mw + self.spare_mw >= req.mw
+        if (
+            share > 0
+            and req.mw > self.spare_mw + 1e-9
+            and not (req.designated and self.reserved_mw + self.spare_mw >= req.mw)
         ):
             early_proc = self.env.process(self._energize_early(path, req.rng))
             full = yield from self._secure_capacity(req, path)

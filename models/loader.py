@@ -265,9 +265,7 @@ def validate_raw(raw: Mapping[str, Any], file: str) -> Scenario:
     return scenario
 
 
-def load_scenario(
-    source: str | Path | None = None, overrides: Iterable[str] = ()
-) -> Scenario:
+def load_scenario(source: str | Path | None = None, overrides: Iterable[str] = ()) -> Scenario:
     """Load the embedded default world or a file, follow ``extends``, apply ``--set``."""
     raw, shown = load_raw(DEFAULT_NAME if source is None else source)
     overrides = list(overrides)

@@ -83,7 +83,15 @@ class Results:
     def summary_table(self) -> pd.DataFrame:
         """The table ``paxsim run`` prints."""
         p = self.projects
-        cols = ["phase_id", "region", "it_mw", "planned_date", "online_date", "delay_days", "held_back_by"]
+        cols = [
+            "phase_id",
+            "region",
+            "it_mw",
+            "planned_date",
+            "online_date",
+            "delay_days",
+            "held_back_by",
+        ]
         return p[cols].copy()
 
     def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
@@ -131,9 +139,7 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             pid = project.phase_id(index)
             start_day = max(0.0, cal.to_days(phase.start))
             unconstrained = start_day + project.unconstrained_days(index, start_day)
-            planned = (
-                cal.to_days(phase.planned_online) if phase.planned_online else unconstrained
-            )
+            planned = cal.to_days(phase.planned_online) if phase.planned_online else unconstrained
             row: dict[str, Any] = {
                 "project": project.name,
                 "phase": index + 1,
@@ -156,7 +162,8 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "delay_days": np.nan,
                     "delay_at_least_days": world.horizon_days - planned,
                     "delay_vs_unconstrained_days": np.nan,
-                    "held_back_by": f"not online by horizon ({project.state.get(index, 'not started')})",
+                    "held_back_by": "not online by horizon "
+                    f"({project.state.get(index, 'not started')})",
                     "culprit": "",
                 }
                 for cause in (*CAUSES, "plan_optimism", "unused_float"):
@@ -213,6 +220,10 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
     return projects, critical
 
 
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=float) if len(frame) else np.array([])
+
+
 def _capacity_online(world: World, projects: pd.DataFrame) -> pd.DataFrame:
     every = world.scenario.time.sample_every_days
     times = np.arange(0.0, world.horizon_days + every, every)
@@ -221,14 +232,12 @@ def _capacity_online(world: World, projects: pd.DataFrame) -> pd.DataFrame:
     regions = sorted(world.grid)
     for region in regions:
         sub = projects[projects["region"] == region] if not projects.empty else projects
-        def col(name: str) -> np.ndarray:
-            return sub[name].to_numpy(dtype=float) if len(sub) else np.array([])
 
-        online = np.nan_to_num(col("online_day"), nan=np.inf)
-        full = np.nan_to_num(col("full_online_day"), nan=np.inf)
-        share = np.nan_to_num(col("initial_share"), nan=1.0)
-        planned = col("planned_day")
-        mw = col("it_mw")
+        online = np.nan_to_num(_column(sub, "online_day"), nan=np.inf)
+        full = np.nan_to_num(_column(sub, "full_online_day"), nan=np.inf)
+        share = np.nan_to_num(_column(sub, "initial_share"), nan=1.0)
+        planned = _column(sub, "planned_day")
+        mw = _column(sub, "it_mw")
         for t in times:
             # A flexible connection brings a share of the MW online first, the rest later.
             live = np.where(full <= t, 1.0, np.where(online <= t, share, 0.0))
@@ -267,9 +276,12 @@ def _balance(world: World) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(
-        rows, columns=["material", "produced", "consumed", "on_hand", "in_transit", "shipped", "denied"]
+        rows,
+        columns=["material", "produced", "consumed", "on_hand", "in_transit", "shipped", "denied"],
     )
-    frame["imbalance"] = frame["produced"] - frame["consumed"] - frame["on_hand"] - frame["in_transit"]
+    frame["imbalance"] = (
+        frame["produced"] - frame["consumed"] - frame["on_hand"] - frame["in_transit"]
+    )
     return frame
 
 
@@ -287,9 +299,8 @@ def _trusted_share(provenance: pd.DataFrame) -> pd.DataFrame:
     if provenance.empty:
         return pd.DataFrame(columns=cols)
     frame = provenance.assign(trusted_qty=provenance["qty"].where(provenance["trusted"], 0.0))
-    out = (
-        frame.groupby(["time", "date", "material"], as_index=False)
-        .agg(output=("qty", "sum"), trusted_output=("trusted_qty", "sum"))
+    out = frame.groupby(["time", "date", "material"], as_index=False).agg(
+        output=("qty", "sum"), trusted_output=("trusted_qty", "sum")
     )
     out["trusted_share"] = out["trusted_output"] / out["output"].where(out["output"] > 0)
     return out[cols]

@@ -70,15 +70,13 @@ def _parse_distribution(value: Any) -> _Dist:
     if not isinstance(value, dict):
         raise ValueError(
             f"expected a number or a distribution table such as "
-            f"{{dist = \"triangular\", min = 1, mode = 2, max = 4}}, got {value!r}"
+            f'{{dist = "triangular", min = 1, mode = 2, max = 4}}, got {value!r}'
         )
     kind = value.get("dist")
     if kind not in DIST_KINDS:
-        raise ValueError(
-            f"unknown distribution {kind!r}; allowed: {', '.join(DIST_KINDS)}"
-        )
+        raise ValueError(f"unknown distribution {kind!r}; allowed: {', '.join(DIST_KINDS)}")
     try:
-        return _DIST_ADAPTER.validate_python(value)  # type: ignore[no-any-return]
+        return _DIST_ADAPTER.validate_python(value)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -97,7 +95,9 @@ Dist = Annotated[_Dist, BeforeValidator(_parse_distribution)]
 
 def _nonnegative(value: _Dist, what: str) -> _Dist:
     if value.lower_bound() < 0:
-        raise ValueError(f"{what} must not go below 0 (lowest possible value {value.lower_bound()})")
+        raise ValueError(
+            f"{what} must not go below 0 (lowest possible value {value.lower_bound()})"
+        )
     return value
 
 
@@ -300,6 +300,7 @@ class GridRegion(Entity):
     flexible_connection_share: float = Field(0.0, ge=0, le=1)
     prebuilt_upgrades: list[PrebuiltUpgrade] = Field(default_factory=list)
     reserved_mw: float = Field(0.0, ge=0)
+    initial_backlog: int = Field(0, ge=0, description="background requests queued at the start")
     background_load_per_year: float = Field(0.0, ge=0)
     background_load_mw: Dist = Field(default_factory=lambda: Fixed(value=100.0))
     background_generation_per_year: float = Field(0.0, ge=0)

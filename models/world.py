@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from models.converter import ConverterFacility
 from models.datacenter import DataCenterProject
 from models.demand import DemandSink
 from models.export_control import ExportRegime, ExportRegimes
@@ -109,7 +108,9 @@ class World:
         )
         self.events = RecordList(("time", "entity", "event"))
         self.phases: list[tuple[Any, ...]] = []
-        self.provenance = RecordList(("time", "facility", "material", "provenance", "trusted", "qty"))
+        self.provenance = RecordList(
+            ("time", "facility", "material", "provenance", "trusted", "qty")
+        )
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
         self.awaiting_licence: dict[tuple[str, str], int] = defaultdict(int)
         self.extra_series = TimeSeries()
@@ -235,12 +236,30 @@ class World:
         for name, fac in self.facilities.items():
             kind = fac.section
             for material, stock in fac.outputs.items():
-                rows.append((now, name, kind, material, "output", fac.produced_since_sample.get(material, 0.0)))
+                rows.append(
+                    (
+                        now,
+                        name,
+                        kind,
+                        material,
+                        "output",
+                        fac.produced_since_sample.get(material, 0.0),
+                    )
+                )
                 rows.append((now, name, kind, material, "output_stock", stock.level))
             for material, slot in fac.inputs.items():
                 rows.append((now, name, kind, material, "input_stock", slot.stock.level))
                 rows.append((now, name, kind, material, "on_order", slot.on_order))
-            rows.append((now, name, kind, "", "capacity_per_year", fac.capacity_per_year(now) * fac.ramp_factor(now) * fac.outage_factor))
+            rows.append(
+                (
+                    now,
+                    name,
+                    kind,
+                    "",
+                    "capacity_per_year",
+                    fac.capacity_per_year(now) * fac.ramp_factor(now) * fac.outage_factor,
+                )
+            )
             rows.append((now, name, kind, "", "shortfall", fac.short_since_sample))
             fac.produced_since_sample = {}
             fac.short_since_sample = 0.0
@@ -256,8 +275,10 @@ class World:
             rows.append((now, name, "grid", "", "study_queue", float(gate.queue.in_queue)))
         prov = self.provenance.rows
         trust = self.trust
-        for (fac, material, tags), qty in self._prov_acc.items():
-            prov.append((now, fac, material, "+".join(sorted(tags)), trust.is_trusted(tags, now), qty))
+        for (facility, material, tags), qty in self._prov_acc.items():
+            prov.append(
+                (now, facility, material, "+".join(sorted(tags)), trust.is_trusted(tags, now), qty)
+            )
         self._prov_acc.clear()
 
     # ------------------------------------------------------------------ rules used by processes
@@ -343,7 +364,15 @@ class World:
     def record_export(self, supplier: Any, buyer: Any, material: str, qty: float) -> None:
         """A lot crossing a border, at the moment it clears export control."""
         self.exports.rows.append(
-            (self.env.now, supplier.name, buyer.name, supplier.country, buyer.country, material, qty)
+            (
+                self.env.now,
+                supplier.name,
+                buyer.name,
+                supplier.country,
+                buyer.country,
+                material,
+                qty,
+            )
         )
 
     def record_event(self, entity: str, event: str, time: float) -> None:

@@ -42,7 +42,7 @@ def _drop_none(value: Any) -> Any:
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """The resolved scenario as plain data (TOML has no null, so unset fields are left out)."""
     data = scenario.model_dump(mode="python", by_alias=True)
-    return _drop_none(data)  # type: ignore[no-any-return]
+    return _drop_none(data)
 
 
 def scenario_to_toml(scenario: Scenario) -> str:

@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="output folder")
     run.add_argument("--csv", action="store_true", help="also write CSV files")
     run.add_argument("--quiet", action="store_true", help="do not print the project table")
+    run.add_argument("--plots", action="store_true", help="also save standard figures (PNG)")
 
     validate = sub.add_parser("validate", help="check a scenario file and report problems")
     validate.add_argument("files", nargs="+", help="scenario files (or 'default')")
@@ -102,9 +103,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = api.simulate(scenario, seed=args.seed)
     out = args.out or _default_out(scenario.name, args.seed)
     written = results.write(out, csv=args.csv)
+    if args.plots:
+        from paxsim.plots import save_standard_figures
+
+        written += save_standard_figures(results, out)
     elapsed = time.perf_counter() - started
     if not args.quiet:
-        print(f"paxsim {results.meta['paxsim_version']} | scenario {scenario.name} | seed {args.seed}")
+        print(
+            f"paxsim {results.meta['paxsim_version']} | scenario {scenario.name} | seed {args.seed}"
+        )
         print(format_project_table(results.summary_table()))
         print()
     print(f"wrote {len(written)} files to {out}/ in {elapsed:.2f} s")
@@ -125,9 +132,7 @@ def format_project_table(table: pd.DataFrame) -> str:
     shown["simulated online"] = shown["simulated online"].map(
         lambda d: "after horizon" if pd.isna(d) else str(d)
     )
-    shown["delay (days)"] = shown["delay (days)"].map(
-        lambda d: "-" if pd.isna(d) else f"{d:+.0f}"
-    )
+    shown["delay (days)"] = shown["delay (days)"].map(lambda d: "-" if pd.isna(d) else f"{d:+.0f}")
     shown["IT MW"] = shown["IT MW"].map(lambda v: f"{v:g}")
     return shown.to_string(index=False)
 
@@ -171,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("paxsim: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+    except Exception as exc:
         if args.debug:
             traceback.print_exc()
         print(

@@ -21,11 +21,5 @@ class SimCalendar:
     def to_date(self, days: float) -> dt.date:
         return self.start + dt.timedelta(days=int(days // 1))
 
-    def to_timestamps(self, days: "list[float] | object") -> object:
-        """Vectorised: a pandas Series/array of days -> datetime64 values."""
-        import pandas as pd
-
-        return pd.Timestamp(self.start) + pd.to_timedelta(days, unit="D")
-
     def year_fraction(self, days: float) -> float:
         return self.start.year + (self.start.timetuple().tm_yday - 1 + days) / DAYS_PER_YEAR

@@ -94,7 +94,7 @@ class ServiceQueue:
             yield env.timeout(service_days)
         else:
             request = (
-                self._resource.request(priority=priority)  # type: ignore[call-arg]
+                self._resource.request(priority=priority)
                 if isinstance(self._resource, simpy.PriorityResource)
                 else self._resource.request()
             )

@@ -83,6 +83,13 @@ def clipped(milestone: Milestone, from_time: float, nominal_total: float) -> Mil
     """
     if milestone.time <= from_time:
         return Milestone.origin(from_time)
+    if not milestone.path or milestone.path[0].start > from_time:
+        # Nothing recorded before the milestone: one opaque segment keeps the tiling exact.
+        cause = milestone.path[0].cause if milestone.path else "wait"
+        head = Segment(
+            cause, from_time, milestone.path[0].start if milestone.path else milestone.time, 0.0
+        )
+        milestone = Milestone(milestone.time, (head, *milestone.path))
     kept: list[Segment] = []
     for seg in milestone.path:
         if seg.end <= from_time:

@@ -30,7 +30,8 @@ Z90 = 1.2815515655446004  # standard normal 90th percentile
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: TOML can spell nan and inf, and neither is a usable parameter.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -137,7 +138,9 @@ class LogNormal(_Dist):
     median_value: float = Field(alias="median")
     p90: float
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> LogNormal:
@@ -171,7 +174,9 @@ class Exponential(_Dist):
     dist: Literal["exponential"]
     mean_value: float = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean_value))

@@ -34,8 +34,8 @@ class Stock:
         return self._level
 
     def put(self, qty: float, key: PoolKey) -> None:
-        if qty < 0:
-            raise ValueError(f"stock {self.name!r}: cannot put a negative quantity ({qty})")
+        if not qty >= 0:  # also rejects NaN
+            raise ValueError(f"stock {self.name!r}: cannot put {qty}: quantities must be non-negative numbers")
         if qty <= EPS:
             return
         self.pools[key] = self.pools.get(key, 0.0) + qty
@@ -47,8 +47,8 @@ class Stock:
 
     def take(self, qty: float, accept: Callable[[PoolKey], bool] | None = None) -> Parts:
         """Remove up to ``qty`` (less if short); ``accept`` filters eligible pools."""
-        if qty < 0:
-            raise ValueError(f"stock {self.name!r}: cannot take a negative quantity ({qty})")
+        if not qty >= 0:  # also rejects NaN
+            raise ValueError(f"stock {self.name!r}: cannot take {qty}: quantities must be non-negative numbers")
         taken: Parts = []
         remaining = qty
         for key in list(self.pools):

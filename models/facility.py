@@ -126,7 +126,8 @@ class ProducingFacility:
         self.world.record_milestone(self.name, "online", self.env.now)
         step = self.world.step_days
         while True:
-            self.limit_reason = "ok"
+            # Until an input or an outage says otherwise, output is bounded by capacity.
+            self.limit_reason = "at_capacity"
             self.produce(step)
             self.reorder()
             yield self.env.timeout(step)

@@ -129,6 +129,9 @@ class TimeSettings(Strict):
     end: dt.date
     step_days: float = Field(7.0, gt=0, le=92)
     sample_every_days: float = Field(30.0, gt=0)
+    warm_start: bool = Field(
+        True, description="input stocks start full (cover_days of use) instead of empty"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSettings:

@@ -124,6 +124,8 @@ class World:
         self._build_gates()
         self._build_facilities()
         self.logistics = Logistics(self)
+        if scenario.time.warm_start:
+            self._warm_start()
 
     # ------------------------------------------------------------------ build
     def _bg(self, name: str) -> np.random.Generator:
@@ -211,6 +213,41 @@ class World:
             for name, spec in s.datacenters.items()
             if spec.enabled
         }
+
+    def typical_key(self, supplier: str, material: str, depth: int = 8) -> PoolKey:
+        """The pool a supplier's output usually falls in: its first-choice chain upstream."""
+        sup = self.suppliers[supplier]
+        tags: set[str] = {sup.country}
+        grade = ""
+        if isinstance(sup, StockpileFacility):
+            return ("", frozenset(sup.spec.provenance or [sup.country]))
+        if isinstance(sup, Mine):
+            return (sup.spec.basket, frozenset(tags))
+        if depth > 0:
+            for slot in sup.inputs.values():
+                if slot.suppliers:
+                    _, up = self.typical_key(slot.suppliers[0], slot.material, depth - 1)
+                    tags |= up
+        return (grade, frozenset(tags))
+
+    def _warm_start(self) -> None:
+        """Fill input stocks to their targets: real chains do not start empty.
+
+        The material is booked as produced before the run (like a stockpile),
+        with the provenance of each input's first-choice supply chain.
+        """
+        for fac in self.facilities.values():
+            for slot in fac.inputs.values():
+                qty = slot.rate_per_day * fac.spec.cover_days
+                if qty > 0 and slot.suppliers:
+                    slot.stock.put(qty, self.typical_key(slot.suppliers[0], slot.material))
+                    self.ledger.produced[slot.material] += qty
+        for dem in self.demands.values():
+            qty = dem.rate_per_day(0.0) * dem.spec.cover_days
+            if qty > 0:
+                key = self.typical_key(dem.spec.suppliers[0], dem.spec.material)
+                dem.slot.stock.put(qty, key)
+                self.ledger.produced[dem.spec.material] += qty
 
     # ------------------------------------------------------------------ run
     def run(self) -> World:

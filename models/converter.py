@@ -25,10 +25,9 @@ class ConverterFacility(ProducingFacility):
     def __init__(self, world: World, name: str, spec: ConverterSpec) -> None:
         super().__init__(world, name, spec)
         self.add_output(spec.output)
-        per_day = self.base_capacity_per_year() / 365.25
         for material, per_unit in spec.recipe.items():
             self.inputs[material] = InputSlot(
-                name, material, list(spec.suppliers[material]), per_day * per_unit
+                name, material, list(spec.suppliers[material]), per_unit
             )
         self.primary = next(iter(spec.recipe))
 

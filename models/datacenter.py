@@ -87,6 +87,10 @@ class DataCenterProject:
         return f"{self.name}/{phase.name or f'phase{index + 1}'}"
 
     def start(self) -> None:
+        if not self.spec.permit_per_phase:
+            self._permit_done = self.env.event()
+            self._permit_origin = min(self._start_day(i) for i in range(len(self.spec.phases)))
+            self.env.process(self._project_permits())
         for i in range(len(self.spec.phases)):
             self.env.process(self._phase(i))
 
@@ -108,8 +112,8 @@ class DataCenterProject:
         """Phase length if every step took its median and nothing ever queued."""
         spec = self.spec
         permits = self.permit_nominal()
-        if index > 0 and not spec.permit_per_phase:
-            first_start = self._start_day(0)
+        if not spec.permit_per_phase:
+            first_start = min(self._start_day(i) for i in range(len(spec.phases)))
             permits = max(0.0, first_start + permits - start_day)
         branches = [permits + spec.construction_days.median()]
         if spec.magnet_t_per_mw > 0:
@@ -212,21 +216,23 @@ class DataCenterProject:
         return origin.then("colocated_generation", self.env.now, spec.colocated_build_days.median())
 
     def _permits(self, index: int, origin: Milestone) -> Generator[simpy.Event, Any, Milestone]:
-        spec = self.spec
-        if index > 0 and not spec.permit_per_phase:
-            assert self._permit_done is not None
-            if not self._permit_done.triggered:
-                yield self._permit_done
-            project_permits = cast(Milestone, self._permit_done.value)
-            remaining = max(0.0, self._permit_origin + self.permit_nominal() - origin.time)
-            return clipped(project_permits, origin.time, remaining)
-        if index == 0 and not spec.permit_per_phase:
-            self._permit_done = self.env.event()
-            self._permit_origin = origin.time
-        milestone = yield from self._run_permits(self.phase_id(index), origin)
-        if index == 0 and self._permit_done is not None:
-            self._permit_done.succeed(milestone)
-        return milestone
+        """Per-phase permits, or the project's shared permits seen from this phase's start."""
+        if self.spec.permit_per_phase:
+            return (yield from self._run_permits(self.phase_id(index), origin))
+        assert self._permit_done is not None
+        if not self._permit_done.triggered:
+            yield self._permit_done
+        project_permits = cast(Milestone, self._permit_done.value)
+        remaining = max(0.0, self._permit_origin + self.permit_nominal() - origin.time)
+        return clipped(project_permits, origin.time, remaining)
+
+    def _project_permits(self) -> Generator[simpy.Event, Any, None]:
+        """Shared permits, applied for when the project's earliest phase starts."""
+        assert self._permit_done is not None
+        if self._permit_origin > 0:
+            yield self.env.timeout(self._permit_origin)
+        milestone = yield from self._run_permits(self.name, Milestone.origin(self.env.now))
+        self._permit_done.succeed(milestone)
 
     def _run_permits(
         self, request_id: str, origin: Milestone

@@ -30,18 +30,16 @@ __all__ = ["InputSlot", "ProducingFacility"]
 
 
 class InputSlot:
-    """One input material: its stock, suppliers, open orders and full-rate use."""
+    """One input material: its stock, suppliers, open orders, and use per unit of output."""
 
-    __slots__ = ("last_reason", "material", "on_order", "rate_per_day", "stock", "suppliers")
+    __slots__ = ("last_reason", "material", "on_order", "per_unit", "stock", "suppliers")
 
-    def __init__(
-        self, owner: str, material: str, suppliers: list[str], rate_per_day: float
-    ) -> None:
+    def __init__(self, owner: str, material: str, suppliers: list[str], per_unit: float) -> None:
         self.material = material
         self.stock = Stock(f"{owner}:{material}")
         self.suppliers = suppliers
         self.on_order = 0.0
-        self.rate_per_day = rate_per_day
+        self.per_unit = per_unit
         self.last_reason = ""
 
 
@@ -189,14 +187,20 @@ class ProducingFacility:
         """Reason a supplier cannot be used now, or None (subclasses add rules)."""
         return None
 
+    def input_rate_per_day(self, slot: InputSlot, day: float) -> float:
+        """Full-rate use of an input at the capacity in force on ``day``."""
+        return self.capacity_per_year(day) / 365.25 * slot.per_unit
+
     def reorder(self) -> None:
+        now = self.env.now
         for slot in self.inputs.values():
-            if slot.rate_per_day <= 0:
+            rate = self.input_rate_per_day(slot, now)
+            if rate <= 0:
                 continue
             position = slot.stock.level + slot.on_order
-            if position >= slot.rate_per_day * self.spec.reorder_days:
+            if position >= rate * self.spec.reorder_days:
                 continue
-            want = slot.rate_per_day * self.spec.cover_days - position
+            want = rate * self.spec.cover_days - position
             result = self.world.logistics.source(
                 self,
                 slot.material,

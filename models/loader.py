@@ -95,7 +95,10 @@ def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, A
     """Tables merge key by key; any other value (arrays included) replaces."""
     merged = copy.deepcopy(dict(base))
     for key, value in child.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        # A distribution table is one value: a child's replaces the parent's whole.
+        if isinstance(value, Mapping) and "dist" in value:
+            merged[key] = copy.deepcopy(value)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
@@ -114,6 +117,17 @@ def load_raw(source: str | Path = DEFAULT_NAME, _depth: int = 0) -> tuple[dict[s
         raise ScenarioError([Problem(shown, "extends", "too many levels (a cycle?)")])
     if parent != DEFAULT_NAME and not Path(parent).is_absolute() and str(source) != DEFAULT_NAME:
         parent = str(Path(source).parent / parent)
+    if parent != DEFAULT_NAME and not Path(parent).exists():
+        raise ScenarioError(
+            [
+                Problem(
+                    shown,
+                    "extends",
+                    f"parent scenario {raw['extends']!r} not found (looked for {parent}); "
+                    "give 'default' or a path relative to this file",
+                )
+            ]
+        )
     parent_raw, parent_shown = load_raw(parent, _depth + 1)
     validate_raw(parent_raw, parent_shown)
     merged = deep_merge(parent_raw, raw)
@@ -277,5 +291,7 @@ def load_scenario(source: str | Path | None = None, overrides: Iterable[str] = (
 
 def scenario_hash(scenario: Scenario) -> str:
     """Content hash of the resolved scenario (stable across runs and machines)."""
-    payload = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    # ``extends`` names where values came from, not what they are: leave it out.
+    data = scenario.model_dump(mode="json", by_alias=True, exclude={"extends"})
+    payload = json.dumps(data, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

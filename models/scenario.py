@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializeAsAny,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -90,7 +91,8 @@ def _parse_distribution(value: Any) -> _Dist:
 
 
 #: A duration, rate or probability: a number or a distribution table.
-Dist = Annotated[_Dist, BeforeValidator(_parse_distribution)]
+#: SerializeAsAny: dump the concrete distribution's fields, not the (empty) base's.
+Dist = Annotated[SerializeAsAny[_Dist], BeforeValidator(_parse_distribution)]
 
 
 def _nonnegative(value: _Dist, what: str) -> _Dist:

@@ -33,8 +33,7 @@ class SeparationPlant(ProducingFacility):
         self.baskets = {k: b.shares for k, b in world.scenario.baskets.items() if b.enabled}
         for material in world.oxide_materials:
             self.add_output(material)
-        feed_per_day = spec.capacity_t_per_year / 365.25
-        self.inputs[spec.input] = InputSlot(name, spec.input, list(spec.suppliers), feed_per_day)
+        self.inputs[spec.input] = InputSlot(name, spec.input, list(spec.suppliers), 1.0)
         self.qualified = set(spec.suppliers if spec.qualified is None else spec.qualified)
         self.qualifying: set[str] = set()
         self.heavy = set(spec.heavy_materials)

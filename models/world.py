@@ -237,8 +237,10 @@ class World:
         with the provenance of each input's first-choice supply chain.
         """
         for fac in self.facilities.values():
+            if fac.spec.status != "operating":
+                continue  # a plant still to be built has no stock yet
             for slot in fac.inputs.values():
-                qty = slot.rate_per_day * fac.spec.cover_days
+                qty = fac.input_rate_per_day(slot, 0.0) * fac.spec.cover_days
                 if qty > 0 and slot.suppliers:
                     slot.stock.put(qty, self.typical_key(slot.suppliers[0], slot.material))
                     self.ledger.produced[slot.material] += qty

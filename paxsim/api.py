@@ -16,15 +16,21 @@ from models.loader import ScenarioError, load_scenario
 from models.results import TABLES, Results
 from models.scenario import Scenario
 from models.simulation import PAXSIM_VERSION, run, simulate
+from paxsim.batch import BatchResults, Comparison, compare, load_batch, run_batch
 
 __all__ = [
     "PAXSIM_VERSION",
     "TABLES",
+    "BatchResults",
+    "Comparison",
     "Results",
     "Scenario",
     "ScenarioError",
+    "compare",
+    "load_batch",
     "load_scenario",
     "run",
+    "run_batch",
     "scenario_to_dict",
     "scenario_to_toml",
     "simulate",

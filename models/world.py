@@ -223,7 +223,7 @@ class World:
             return ("", frozenset(sup.spec.provenance or [sup.country]))
         if isinstance(sup, Mine):
             return (sup.spec.basket, frozenset(tags))
-        if depth > 0:
+        if depth > 0 and isinstance(sup, ProducingFacility):
             for slot in sup.inputs.values():
                 if slot.suppliers:
                     _, up = self.typical_key(slot.suppliers[0], slot.material, depth - 1)

@@ -168,8 +168,8 @@ def _concat(tables: Sequence[pa.Table]) -> pa.Table:
     return pa.concat_tables(_cast_all_null_columns(tables), promote_options="permissive")
 
 
-def _tag(index: int, tables: Mapping[str, pd.DataFrame]) -> dict[str, pa.Table]:
-    out: dict[str, pa.Table] = {}
+def _tag(index: int, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"table {name!r} is a {type(frame).__name__}, not a DataFrame")
@@ -177,8 +177,21 @@ def _tag(index: int, tables: Mapping[str, pd.DataFrame]) -> dict[str, pa.Table]:
             raise ValueError(f"table {name!r} already has a {REPLICATION!r} column")
         tagged = frame.copy(deep=False)
         tagged.insert(0, REPLICATION, np.full(len(frame), index, dtype=np.int64))
-        out[name] = _arrow_safe(tagged)
+        out[name] = tagged
     return out
+
+
+def _to_arrow(frames: Sequence[pd.DataFrame]) -> pa.Table:
+    """One Arrow table for a chunk's frames of one table.
+
+    Converting once per chunk is several times cheaper than once per
+    replication; if pandas cannot reconcile the frames' types, fall back to
+    converting each one and unifying in Arrow.
+    """
+    try:
+        return _arrow_safe(pd.concat(frames, ignore_index=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return _concat([_arrow_safe(frame) for frame in frames])
 
 
 def run_chunk(fn: ReplicationFn, seed: int, indices: Sequence[int]) -> ChunkResult:
@@ -190,7 +203,7 @@ def run_chunk(fn: ReplicationFn, seed: int, indices: Sequence[int]) -> ChunkResu
     """
     started = time.perf_counter()
     done: list[int] = []
-    parts: dict[str, list[pa.Table]] = {}
+    parts: dict[str, list[pd.DataFrame]] = {}
     failures: list[Failure] = []
     interrupted = False
     for index in indices:
@@ -199,15 +212,15 @@ def run_chunk(fn: ReplicationFn, seed: int, indices: Sequence[int]) -> ChunkResu
         except KeyboardInterrupt:
             interrupted = True
             break
-        except Exception as exc:
+        except Exception as exc:  # a failed replication must not kill the batch
             failures.append(Failure(index, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
-            for name, table in tagged.items():
-                parts.setdefault(name, []).append(table)
+            for name, frame in tagged.items():
+                parts.setdefault(name, []).append(frame)
         done.append(index)
     return ChunkResult(
         replications=done,
-        tables={name: _concat(tables) for name, tables in parts.items()},
+        tables={name: _to_arrow(frames) for name, frames in parts.items()},
         failures=failures,
         seconds=time.perf_counter() - started,
         worker=f"{socket.gethostname()}:{os.getpid()}",
@@ -574,6 +587,19 @@ def _process_map(
             _stop_pool(pool)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while starting child processes (only the main thread may do this)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -593,13 +619,14 @@ def _dask_map(
     distributed = _import_distributed()
     cluster = None
     if scheduler is None:
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
+        with _sigint_ignored():  # the cluster's processes inherit it: Ctrl-C is ours to handle
+            cluster = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
         client = distributed.Client(cluster)
     else:
         client = distributed.Client(scheduler)

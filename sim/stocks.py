@@ -35,7 +35,9 @@ class Stock:
 
     def put(self, qty: float, key: PoolKey) -> None:
         if not qty >= 0:  # also rejects NaN
-            raise ValueError(f"stock {self.name!r}: cannot put {qty}: quantities must be non-negative numbers")
+            raise ValueError(
+                f"stock {self.name!r}: cannot put {qty}: quantities must be non-negative numbers"
+            )
         if qty <= EPS:
             return
         self.pools[key] = self.pools.get(key, 0.0) + qty
@@ -48,7 +50,9 @@ class Stock:
     def take(self, qty: float, accept: Callable[[PoolKey], bool] | None = None) -> Parts:
         """Remove up to ``qty`` (less if short); ``accept`` filters eligible pools."""
         if not qty >= 0:  # also rejects NaN
-            raise ValueError(f"stock {self.name!r}: cannot take {qty}: quantities must be non-negative numbers")
+            raise ValueError(
+                f"stock {self.name!r}: cannot take {qty}: quantities must be non-negative numbers"
+            )
         taken: Parts = []
         remaining = qty
         for key in list(self.pools):

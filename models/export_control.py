@@ -126,12 +126,19 @@ class ExportRegimes:
 
     def governing(
         self, origin: str, destination: str, material: str, day: float
-    ) -> ExportRegime | None:
-        """A ban wins over a licence when both apply; otherwise the first listed."""
-        found: ExportRegime | None = None
-        for regime in self._by_country.get(origin, ()):
-            if regime.covers(origin, destination, material, day):
-                if regime.spec.mode == "ban":
-                    return regime
-                found = found or regime
-        return found
+    ) -> list[ExportRegime]:
+        """Every regime a shipment must pass now, in the order they are listed.
+
+        A regime in force removes the ones it ``supersedes``. If any remaining
+        regime is a ban, only the ban is returned (nothing else matters).
+        """
+        live = [
+            r
+            for r in self._by_country.get(origin, ())
+            if r.covers(origin, destination, material, day)
+        ]
+        if len(live) > 1:
+            gone = {name for r in live for name in r.spec.supersedes}
+            live = [r for r in live if r.name not in gone]
+        bans = [r for r in live if r.spec.mode == "ban"]
+        return bans[:1] if bans else live

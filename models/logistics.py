@@ -108,10 +108,10 @@ class Logistics:
             reason = usable(name) if usable is not None else None
             if reason is None and not supplier.can_ship(now):
                 reason = "not_online"
-            regime = None
+            regimes: list[Any] = []
             if reason is None:
-                regime = world.regimes.governing(supplier.country, buyer.country, material, now)
-                if regime is not None and regime.spec.mode == "ban":
+                regimes = world.regimes.governing(supplier.country, buyer.country, material, now)
+                if regimes and regimes[0].spec.mode == "ban":
                     reason = "export_ban"
             stock = supplier.output_stock(material) if reason is None else None
             if reason is None and stock is not None:
@@ -120,7 +120,7 @@ class Logistics:
                 if got > 1e-9:
                     remaining -= got
                     result.got += got
-                    self._dispatch(supplier, buyer, material, parts, regime, order, nominal_transit)
+                    self._dispatch(supplier, buyer, material, parts, regimes, order, nominal_transit)
                 if remaining > 1e-9:
                     empty = stock.level <= 1e-9 or accept is None
                     reason = "supplier_short" if empty else "untrusted_stock"
@@ -134,7 +134,7 @@ class Logistics:
         buyer: Receiver,
         material: str,
         parts: Parts,
-        regime: Any,
+        regimes: list[Any],
         order: Milestone | None,
         nominal_transit: float,
     ) -> None:
@@ -145,7 +145,7 @@ class Logistics:
         self._shipments += 1
         self.world.record_shipment(supplier.name, buyer.name, material, qty)
         self.env.process(
-            self._ship(supplier, buyer, material, parts, regime, order, nominal_transit)
+            self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
         )
 
     def _ship(
@@ -154,29 +154,29 @@ class Logistics:
         buyer: Receiver,
         material: str,
         parts: Parts,
-        regime: Any,
+        regimes: list[Any],
         order: Milestone | None,
         nominal_transit: float,
     ) -> Generator[simpy.Event, Any, None]:
         world = self.world
         env = self.env
         qty = Stock.total(parts)
-        shipped_at = env.now
         milestone = order
-        if regime is not None:
+        for regime in regimes:
             world.awaiting_licence[(buyer.name, material)] += 1
             request_id = f"{supplier.name}>{buyer.name}#{self._shipments}"
+            applied = env.now
             granted = yield from regime.apply(request_id, material, qty)
+            if milestone is not None:
+                milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
             if granted and regime.spec.mode == "quota":
-                if milestone is not None:
-                    milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
                 yield from regime.wait_for_quota(qty)
                 if milestone is not None:
                     milestone = milestone.then("export_quota", env.now, 0.0, regime.name)
-            elif milestone is not None:
-                milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
             world.awaiting_licence[(buyer.name, material)] -= 1
-            world.record_licence(supplier.name, buyer.name, material, qty, shipped_at, granted)
+            world.record_licence(
+                regime.name, supplier.name, buyer.name, material, qty, applied, granted
+            )
             if not granted:
                 # A denied lot goes back to the exporter's stock; the buyer orders again.
                 world.ledger.in_transit[material] -= qty

@@ -145,6 +145,13 @@ class _Checker:
                 self.material(f"export_controls.{name}.materials.{i}", mat)
             for i, code in enumerate(ctrl.exempt_countries):
                 self.country(f"export_controls.{name}.exempt_countries.{i}", code)
+            for i, other in enumerate(ctrl.supersedes):
+                self.need(
+                    other in s.export_controls and other != name,
+                    f"export_controls.{name}.supersedes.{i}",
+                    f"unknown export-control regime {other!r}; defined: "
+                    f"{_choices(k for k in s.export_controls if k != name)}",
+                )
         self._facilities()
         self._consumers()
         for name, pol in s.policies.trusted_sourcing.items():

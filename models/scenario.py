@@ -366,6 +366,9 @@ class ExportControl(Entity):
     denial_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
     background_per_year: float = Field(0.0, ge=0)
     exempt_countries: list[str] = Field(default_factory=list)
+    supersedes: list[str] = Field(
+        default_factory=list, description="regimes that stop applying while this one is in force"
+    )
 
     @field_validator("review_days")
     @classmethod

@@ -104,7 +104,7 @@ class World:
         self.shortages = RecordList(("time", "entity", "material", "qty", "reason", "context"))
         self.shipments = RecordList(("time", "supplier", "buyer", "material", "qty"))
         self.licences = RecordList(
-            ("applied", "decided", "supplier", "buyer", "material", "qty", "granted")
+            ("regime", "applied", "decided", "supplier", "buyer", "material", "qty", "granted")
         )
         self.events = RecordList(("time", "entity", "event"))
         self.phases: list[tuple[Any, ...]] = []
@@ -391,6 +391,7 @@ class World:
 
     def record_licence(
         self,
+        regime: str,
         supplier: str,
         buyer: str,
         material: str,
@@ -398,7 +399,9 @@ class World:
         applied: float,
         granted: bool,
     ) -> None:
-        self.licences.rows.append((applied, self.env.now, supplier, buyer, material, qty, granted))
+        self.licences.rows.append(
+            (regime, applied, self.env.now, supplier, buyer, material, qty, granted)
+        )
 
     def record_export(self, supplier: Any, buyer: Any, material: str, qty: float) -> None:
         """A lot crossing a border, at the moment it clears export control."""

@@ -120,7 +120,9 @@ class Logistics:
                 if got > 1e-9:
                     remaining -= got
                     result.got += got
-                    self._dispatch(supplier, buyer, material, parts, regimes, order, nominal_transit)
+                    self._dispatch(
+                        supplier, buyer, material, parts, regimes, order, nominal_transit
+                    )
                 if remaining > 1e-9:
                     empty = stock.level <= 1e-9 or accept is None
                     reason = "supplier_short" if empty else "untrusted_stock"

@@ -79,6 +79,7 @@ class DataCenterProject:
         self._permit_done: simpy.Event | None = None
         self._permit_origin = 0.0
         self.state: dict[int, str] = {}
+        self.waiting_on: dict[str, str] = {}  # phase id -> latest upstream culprit
         cal = world.calendar
         self._trusted_day = cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
 
@@ -279,8 +280,9 @@ class DataCenterProject:
                 )
                 order.sourced += result.got
                 if remaining - result.got > 1e-9:
-                    if not culprit:
-                        culprit = world.culprit_chain(result.reasons, material)
+                    latest = world.culprit_chain(result.reasons, material)
+                    self.waiting_on[pid] = f"{material}: {latest}"
+                    culprit = culprit or latest
                     world.record_shortage(
                         pid, material, remaining - result.got, result.first_reason, "phase"
                     )

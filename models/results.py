@@ -164,7 +164,9 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "delay_vs_unconstrained_days": np.nan,
                     "held_back_by": "not online by horizon "
                     f"({project.state.get(index, 'not started')})",
-                    "culprit": "",
+                    "culprit": project.waiting_on.get(pid, "")
+                    if project.state.get(index) in ("equipment", "accelerators")
+                    else "",
                 }
                 for cause in (*CAUSES, "plan_optimism", "unused_float"):
                     row[f"days_{cause}"] = np.nan

@@ -353,13 +353,14 @@ class World:
                 return pol.audit_days
         return None
 
-    def culprit_chain(self, reasons: list[tuple[str, str]], material: str, depth: int = 6) -> str:
-        """Follow a shortage upstream: who was short, and what *they* were waiting for."""
-        if not reasons:
-            return ""
-        supplier, reason = reasons[0]
+    def culprit_chain(self, reasons: list[tuple[str, str]], material: str) -> str:
+        """Why each supplier could not deliver, each followed upstream (first three)."""
+        return " | ".join(self._trace(s, r, material) for s, r in reasons[:3])
+
+    def _trace(self, supplier: str, reason: str, material: str, depth: int = 6) -> str:
+        """Follow one supplier's shortage upstream: who was short, and what *they* waited for."""
         links = [f"{supplier}:{reason}"]
-        current, mat = supplier, material
+        current = supplier
         for _ in range(depth):
             fac = self.facilities.get(current)
             if fac is None or reason != "supplier_short":
@@ -372,8 +373,7 @@ class World:
             if self.awaiting_licence.get((current, mat), 0) > 0:
                 links.append(f"{current}:awaiting export_licence for {mat}")
                 break
-            slot = fac.inputs[mat]
-            last = slot.last_reason or "input_short"
+            last = fac.inputs[mat].last_reason or "input_short"
             links.append(f"{current}:short of {mat} ({last})")
             if ":" not in last:
                 break

@@ -63,9 +63,9 @@ class ExportRegime:
             until=min(self.end_day, horizon_days),
         )
 
-    def _background_application(self, index: int) -> Generator[simpy.Event, Any, None]:
+    def _background_application(self, index: int) -> None:
         days = max(0.0, self.spec.review_days.sample(self._bg_rng))
-        yield from self.desk.serve(f"bg{index}", days, kind="background", background=True)
+        self.desk.submit(f"bg{index}", days, kind="background", background=True)
 
     def covers(self, origin: str, destination: str, material: str, day: float) -> bool:
         return (

@@ -146,9 +146,42 @@ class Logistics:
         ledger.shipped[material] += qty
         self._shipments += 1
         self.world.record_shipment(supplier.name, buyer.name, material, qty)
-        self.env.process(
-            self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
-        )
+        if regimes or self.world.audit_days(buyer.country, material) is not None:
+            self.env.process(
+                self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
+            )
+        else:
+            self._ship_direct(supplier, buyer, material, parts, order, nominal_transit)
+
+    def _ship_direct(
+        self,
+        supplier: Supplier,
+        buyer: Receiver,
+        material: str,
+        parts: Parts,
+        order: Milestone | None,
+        nominal_transit: float,
+    ) -> None:
+        """The common case, no licence and no audit: one timeout with a callback.
+
+        Same outcome as :meth:`_ship` without the process machinery, which is
+        most of the cost of the thousands of routine shipments a run makes.
+        """
+        world = self.world
+        env = self.env
+        if supplier.country != buyer.country:
+            world.record_export(supplier, buyer, material, Stock.total(parts))
+        rng = world.streams.stream(f"lane:{supplier.country}>{buyer.country}")
+        days = max(0.0, self.transit_dist(supplier.country, buyer.country).sample(rng))
+
+        def arrive(_event: simpy.Event) -> None:
+            milestone = None
+            if order is not None:
+                milestone = order.then("transit", env.now, nominal_transit)
+            world.ledger.in_transit[material] -= Stock.total(parts)
+            buyer.receive(material, parts, milestone)
+
+        env.timeout(days).callbacks.append(arrive)
 
     def _ship(
         self,

@@ -66,10 +66,10 @@ class PermitOffice:
         clock = self.spec.shot_clock_days
         return days if clock is None else min(days, clock)
 
-    def _background_application(self, index: int) -> Generator[simpy.Event, Any, None]:
+    def _background_application(self, index: int) -> None:
         kind = self._bg_kinds[int(self._bg_rng.choice(len(self._bg_kinds), p=self._bg_probs))]
         days = self._cap(max(0.0, self.review_dist(kind).sample(self._bg_rng)))
-        yield from self.queue.serve(f"bg{index}", days, kind=kind, background=True)
+        self.queue.submit(f"bg{index}", days, kind=kind, background=True)
 
     def apply(
         self, request_id: str, kind: str, start: Milestone

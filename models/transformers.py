@@ -48,9 +48,9 @@ class TransformerFactory:
     def nominal_days(self) -> float:
         return self.spec.build_days.median()
 
-    def _background_order(self, index: int) -> Generator[simpy.Event, Any, None]:
+    def _background_order(self, index: int) -> None:
         days = max(0.0, self.spec.build_days.sample(self._bg_rng))
-        yield from self.queue.serve(f"bg{index}", days, kind="background", background=True)
+        self.queue.submit(f"bg{index}", days, kind="background", background=True)
 
     def order(self, request_id: str) -> Generator[simpy.Event, Any, float]:
         """Wait for one transformer; returns the delivery time."""

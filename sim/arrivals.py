@@ -15,12 +15,15 @@ def poisson_arrivals(
     env: simpy.Environment,
     rate_per_day: float,
     rng: np.random.Generator,
-    on_arrival: Callable[[int], Generator[simpy.Event, Any, Any]],
+    on_arrival: Callable[[int], Generator[simpy.Event, Any, Any] | None],
     until: float = float("inf"),
 ) -> Generator[simpy.Event, Any, None]:
-    """Start ``on_arrival(i)`` as a new process at Poisson times until ``until``.
+    """Call ``on_arrival(i)`` at Poisson times until ``until``.
 
-    A zero rate yields nothing, so callers need not special-case it.
+    If it returns a generator, that runs as a new process; a callback that
+    only schedules events (see :meth:`sim.queues.ServiceQueue.submit`) returns
+    None and costs no process. A zero rate yields nothing, so callers need not
+    special-case it.
     """
     if rate_per_day <= 0:
         return
@@ -31,5 +34,7 @@ def poisson_arrivals(
         if env.now + gap > until:
             return
         yield env.timeout(gap)
-        env.process(on_arrival(index))
+        body = on_arrival(index)
+        if body is not None:
+            env.process(body)
         index += 1

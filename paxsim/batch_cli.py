@@ -205,14 +205,18 @@ def _capacity_lines(results: BatchResults) -> list[str]:
     fan = results.capacity_fan()
     if fan.empty:
         return []
-    total = fan[fan["region"] == ALL_REGIONS]
-    cells = [
-        f"{int(y)}: {lo:g}/{mid:g}/{hi:g}"
-        for y, lo, mid, hi in zip(
-            total["year"], total["mw_p10"], total["mw_p50"], total["mw_p90"], strict=True
-        )
+    total = fan[fan["region"] == ALL_REGIONS].set_index("year")
+    table = pd.DataFrame(
+        {
+            int(y): [f"{total.loc[y, c]:g}" for c in ("mw_p10", "mw_p50", "mw_p90")]
+            for y in total.index
+        },
+        index=["P10", "P50", "P90"],
+    )
+    return [
+        "AI MW online at year end, all regions (per region: summary/capacity_fan.csv):",
+        table.to_string(),
     ]
-    return ["AI MW online at year end, all regions (P10/P50/P90): " + "  ".join(cells)]
 
 
 def _cause_line(results: BatchResults, k: int = 5) -> str:
@@ -234,10 +238,11 @@ def _convergence_line(results: BatchResults) -> str:
     last = conv.sort_values("n").groupby("phase_id").tail(1)
     worst = last.sort_values("halfwidth", ascending=False).iloc[0]
     ladder = conv[conv["phase_id"] == worst["phase_id"]]
-    cells = [
-        f"n={n}: ±{h:.0f}" for n, h in zip(ladder["n"], ladder["halfwidth"], strict=True) if n >= 10
-    ]
-    return f"Convergence, widest mean-delay CI ({worst['phase_id']}), days: " + "  ".join(cells)
+    cells = [f"n={n}: ±{h:.0f}" for n, h in zip(ladder["n"], ladder["halfwidth"], strict=True)]
+    return (
+        f"Convergence of the widest mean-delay CI ({worst['phase_id']}), days: "
+        + "  ".join(cells[1:] or cells)  # n=2 says little
+    )
 
 
 def _failure_lines(results: BatchResults, limit: int = 5) -> list[str]:

@@ -126,7 +126,7 @@ class ServiceQueue:
         env = self.env
         arrival = env.now
 
-        def finish(start: float, release: Callable[[], None] | None) -> None:
+        def finish(start: float, release: Callable[[], object] | None) -> None:
             if release is not None:
                 release()
             record = QueueRecord(

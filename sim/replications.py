@@ -386,6 +386,15 @@ class ReplicationStore:
     def table_names(self) -> list[str]:
         return sorted({name for p in self.manifest["parts"] for name in p["files"]})
 
+    def columns(self, name: str) -> list[str]:
+        """Column names of a stored table, from the union of its parts' schemas."""
+        seen: dict[str, None] = {}
+        for part in self.manifest["parts"]:
+            rel = part["files"].get(name)
+            if rel is not None:
+                seen.update(dict.fromkeys(pq.read_schema(self.root / rel).names))
+        return list(seen)
+
     def read_arrow(
         self, name: str, columns: Sequence[str] | None = None, below: int | None = None
     ) -> pa.Table | None:

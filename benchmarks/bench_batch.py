@@ -12,6 +12,7 @@ workers), i.e. how much of the pool's time went to simulating.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import time
@@ -21,6 +22,34 @@ from benchmarks._common import machine, pick_scenario
 from models.scenario import Scenario
 from paxsim.batch import run_batch
 from sim.replications import Backend
+
+
+def _spin(n: int) -> int:
+    """Pure-Python CPU work, like a replication but with no I/O or imports."""
+    total = 0
+    for i in range(n):
+        total += i % 7
+    return total
+
+
+def hardware_speedup(workers: int, n: int = 20_000_000) -> float:
+    """How much faster ``workers`` independent CPU-bound processes finish W jobs than one.
+
+    On a machine whose cores are real and idle this is ``workers``; on a VM
+    whose vCPUs share a physical core, or on a busy machine, it is less, and
+    no batch runner can beat it.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers) as pool:
+        pool.map(_spin, [1000] * workers)  # start the interpreters first
+        started = time.perf_counter()
+        pool.map(_spin, [n] * workers)
+        parallel = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(workers):
+        _spin(n)
+    serial = time.perf_counter() - started
+    return serial / parallel
 
 
 def timed_batch(
@@ -42,6 +71,10 @@ def main() -> None:
     scenario, label = pick_scenario(args.scenario)
     cores = os.cpu_count() or 1
     print(machine())
+    print(
+        f"hardware ceiling: {cores} independent pure-Python processes run "
+        f"{hardware_speedup(cores):.2f}x faster than one"
+    )
     print(f"scenario: {label}; replications per batch: {args.reps}")
     backends = [("serial", Backend("serial"), 1)]
     backends += [(f"processes x{w}", Backend("processes", w), w) for w in range(1, cores + 1)]

@@ -90,11 +90,12 @@ NOT_CAUSES = {"unused_float"}
 
 # ------------------------------------------------------------------------------ one replication
 def content_hash(scenario: Scenario) -> str:
-    """Hash of every value in the scenario, distribution parameters included.
+    """Hash of every value in the scenario, serialised by runtime type.
 
-    ``models.loader.scenario_hash`` serialises distribution fields by their
-    declared base type, which drops their parameters; this one serialises
-    by runtime type, so resuming after editing a distribution is refused.
+    Recorded beside ``models.loader.scenario_hash``: serialising with
+    ``serialize_as_any`` covers a distribution's parameters even where a
+    field is declared as the distribution base class (an early schema
+    dumped those as ``{}``), so resuming after editing one is refused.
     """
     data = scenario.model_dump(mode="json", by_alias=True, serialize_as_any=True)
     payload = json.dumps(data, sort_keys=True, default=str)
@@ -615,7 +616,13 @@ class Comparison:
             }
         )
         days = days.rename(columns={"diff": "online_day_diff", "halfwidth": "online_day_halfwidth"})
-        return days.merge(ontime, on="phase_id", how="left")
+        out = days.merge(ontime, on="phase_id", how="left")
+        order = pd.unique(a["phase_id"])  # scenario order, as in phase_summary
+        return (
+            out.set_index("phase_id")
+            .reindex([p for p in order if p in set(out["phase_id"])])
+            .reset_index()
+        )
 
     def capacity_differences(self, confidence: float = 0.95) -> pd.DataFrame:
         """AI MW online at year end, by region (and 'all'), policy - base, paired."""
@@ -629,18 +636,28 @@ class Comparison:
         ).rename(columns={"mean_a": "base_mw", "mean_b": "policy_mw", "diff": "mw_diff"})
 
     def variance_reduction(self) -> pd.DataFrame:
-        """Median variance ratio per kind of metric (lower is better; 1 = no gain)."""
+        """What pairing bought, per kind of metric (ratio < 1: common random numbers helped).
+
+        ``pooled_ratio`` = sum of paired variances / sum of independent ones
+        over the metric's cells with any variance; cells the policy leaves
+        unchanged (ratio 0) would make a plain median look better than it is.
+        """
         rows = []
-        for metric, frame, col in (
-            ("online day", self.phase_differences(), "variance_ratio"),
-            ("MW online at year end", self.capacity_differences(), "variance_ratio"),
+        for metric, frame in (
+            ("online day", self.phase_differences()),
+            ("MW online at year end", self.capacity_differences()),
         ):
-            ratios = frame[col].replace([np.inf], np.nan).dropna()
-            median = float(ratios.median()) if len(ratios) else math.nan
-            rows.append((metric, len(ratios), median, 1.0 / median if median > 0 else math.nan))
-        return pd.DataFrame(
-            rows, columns=["metric", "count", "median_ratio", "replications_saved_factor"]
-        )
+            live = frame[frame["var_independent"] > 0]
+            pooled = (
+                float(live["var_paired"].sum() / live["var_independent"].sum())
+                if len(live)
+                else math.nan
+            )
+            median = float(live["variance_ratio"].median()) if len(live) else math.nan
+            saved = 1.0 / pooled if pooled > 0 else math.inf if pooled == 0 else math.nan
+            rows.append((metric, len(live), median, pooled, saved))
+        columns = ["metric", "cells", "median_ratio", "pooled_ratio", "replications_saved_factor"]
+        return pd.DataFrame(rows, columns=columns)
 
     def write(self, folder: str | Path) -> list[Path]:
         frames = {

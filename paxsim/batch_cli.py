@@ -320,8 +320,8 @@ def format_comparison(comparison: Comparison) -> str:
     ]
     vr = comparison.variance_reduction()
     vr_text = "; ".join(
-        f"{m}: var(paired)/(var(base)+var(policy)) = {r:.2f} (median)"
-        for m, r in zip(vr["metric"], vr["median_ratio"], strict=True)
+        f"{m}: var(paired) / (var(base) + var(policy)) = {r:.2f}"
+        for m, r in zip(vr["metric"], vr["pooled_ratio"], strict=True)
         if pd.notna(r)
     )
     return "\n".join(

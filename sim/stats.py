@@ -366,6 +366,8 @@ def grouped_paired_differences(
                 pdiff.low,
                 pdiff.high,
                 pdiff.independent_halfwidth,
+                pdiff.var_paired,
+                pdiff.var_independent,
                 pdiff.variance_ratio,
             )
         )
@@ -379,6 +381,8 @@ def grouped_paired_differences(
         "low",
         "high",
         "independent_halfwidth",
+        "var_paired",
+        "var_independent",
         "variance_ratio",
     ]
     return pd.DataFrame(rows, columns=columns)

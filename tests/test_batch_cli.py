@@ -242,6 +242,10 @@ def test_compare_uses_common_random_numbers(
     same = compare(TINY, TINY, reps=4, seed=4, out=tmp_path / "same", backend=Backend("serial"))
     diffs = same.phase_differences()
     assert (diffs["online_day_diff"] == 0).all() and (diffs["online_day_halfwidth"] == 0).all()
+    assert list(diffs["phase_id"]) == ["bb_campus/phase1", "bb_campus/phase2"]
+    online = same.variance_reduction().set_index("metric").loc["online day"]
+    assert online["cells"] > 0
+    assert online["pooled_ratio"] == 0.0  # identical streams: no variance left
     argv = [
         "compare",
         TINY,

@@ -121,7 +121,7 @@ class ProducingFacility:
         if self.spec.status == "planned":
             yield from self._build()
         self.online_day = float(self.env.now)
-        self.world.record_milestone(self.name, "online", self.env.now)
+        self.world.record_event(self.name, "online", self.env.now)
         step = self.world.step_days
         while True:
             # Until an input or an outage says otherwise, output is bounded by capacity.

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import simpy
@@ -44,9 +44,6 @@ from sim.attribution import Milestone
 from sim.calendar import DAYS_PER_YEAR, SimCalendar
 from sim.queues import QueueLog, ServiceQueue
 from sim.records import QueueRecord, RecordList
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["GRID_REQUEST_COLUMNS", "MAX_RESTUDIES", "GridConnection", "GridRegionGate"]
 

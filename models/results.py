@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.world import CAUSES, World
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["TABLES", "Results", "collect"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import simpy
@@ -35,14 +35,10 @@ from models.trust import Trust
 from sim.attribution import Milestone, attribute
 from sim.calendar import SimCalendar
 from sim.distributions import _Dist
-from sim.monitor import TimeSeries
 from sim.queues import QueueLog
 from sim.random import StreamFactory
 from sim.records import RecordList
 from sim.stocks import PoolKey
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["CAUSES", "World"]
 
@@ -113,7 +109,6 @@ class World:
         )
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
         self.awaiting_licence: dict[tuple[str, str], int] = defaultdict(int)
-        self.extra_series = TimeSeries()
         self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
         self.exports = RecordList(
             ("time", "supplier", "buyer", "origin", "destination", "material", "qty")
@@ -218,7 +213,6 @@ class World:
         """The pool a supplier's output usually falls in: its first-choice chain upstream."""
         sup = self.suppliers[supplier]
         tags: set[str] = {sup.country}
-        grade = ""
         if isinstance(sup, StockpileFacility):
             return ("", frozenset(sup.spec.provenance or [sup.country]))
         if isinstance(sup, Mine):
@@ -228,7 +222,7 @@ class World:
                 if slot.suppliers:
                     _, up = self.typical_key(slot.suppliers[0], slot.material, depth - 1)
                     tags |= up
-        return (grade, frozenset(tags))
+        return ("", frozenset(tags))
 
     def _warm_start(self) -> None:
         """Fill input stocks to their targets: real chains do not start empty.
@@ -419,9 +413,6 @@ class World:
 
     def record_event(self, entity: str, event: str, time: float) -> None:
         self.events.rows.append((time, entity, event))
-
-    def record_milestone(self, entity: str, event: str, time: float) -> None:
-        self.record_event(entity, event, time)
 
     def record_provenance(
         self, facility: str, material: str, tags: frozenset[str], qty: float

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,13 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import models
 from models.loader import load_scenario, scenario_hash
 from models.simulation import PAXSIM_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "scenarios" / "tiny.toml"
-DEFAULT_TOML = Path(models.__file__).resolve().parent / "data" / "default.toml"
 PHASE_IDS = ("bb_campus/phase1", "bb_campus/phase2")
 
 
@@ -210,7 +207,6 @@ def test_show_applies_set() -> None:
     assert 'name = "tiny"' in proc.stdout
 
 
-@pytest.mark.skipif(shutil.which("paxsim") is None, reason="console script not installed")
 def test_console_script_entry_point() -> None:
     proc = subprocess.run(
         ["paxsim", "validate", str(TINY)], capture_output=True, text=True, timeout=120
@@ -220,9 +216,6 @@ def test_console_script_entry_point() -> None:
 
 
 # ------------------------------------------------------------------ the embedded default world
-@pytest.mark.skipif(
-    not DEFAULT_TOML.exists(), reason="models/data/default.toml is not written yet"
-)
 def test_run_default_world(tmp_path: Path) -> None:
     """``paxsim run`` with no scenario argument runs the embedded default world."""
     out = tmp_path / "default"

@@ -145,8 +145,7 @@ def test_provenance_accumulates_countries_along_the_chain() -> None:
     res = simulate(load_scenario(TINY), 1)
     prov = res.provenance
     magnets = prov[(prov["facility"] == "bb_magnets") & (prov["qty"] > 0)]
-    if magnets.empty:
-        pytest.skip("bb_magnets made nothing in this run")
+    assert not magnets.empty
     # NdPr from AA or BB, Dy/Tb from AA: every BB magnet has passed through AA.
     assert magnets["provenance"].str.contains("AA").all()
     assert magnets["provenance"].str.contains("BB").all()

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from models.loader import ScenarioError, load_scenario
-from models.scenario import Scenario
+from paxsim.models.loader import ScenarioError, load_scenario
+from paxsim.models.scenario import Scenario
 
 TINY = Path(__file__).resolve().parents[1] / "tests" / "scenarios" / "tiny.toml"
 

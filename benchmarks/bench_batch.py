@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from benchmarks._common import machine, pick_scenario
-from models.scenario import Scenario
 from paxsim.batch import run_batch
-from sim.replications import Backend
+from paxsim.models.scenario import Scenario
+from paxsim.sim.replications import Backend
 
 
 def _spin(n: int) -> int:

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from benchmarks._common import machine, pick_scenario
-from models.scenario import Scenario
 from paxsim.batch import make_backend, run_batch
+from paxsim.models.scenario import Scenario
 
 
 def _rss_mib() -> float:

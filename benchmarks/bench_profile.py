@@ -14,7 +14,7 @@ import io
 import pstats
 
 from benchmarks._common import machine, pick_scenario
-from models.simulation import simulate
+from paxsim.models.simulation import simulate
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import time
 import simpy
 
 from benchmarks._common import machine, median, pick_scenario
-from models.simulation import simulate
+from paxsim.models.simulation import simulate
 
 
 def bare_simpy_rate(events: int = 300_000) -> float:

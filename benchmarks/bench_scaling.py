@@ -17,9 +17,9 @@ from datetime import date
 from typing import Any
 
 from benchmarks._common import machine, median, pick_scenario
-from models.loader import validate_raw
-from models.scenario import Scenario
-from models.simulation import simulate
+from paxsim.models.loader import validate_raw
+from paxsim.models.scenario import Scenario
+from paxsim.models.simulation import simulate
 
 
 def _raw(scenario: Scenario) -> dict[str, Any]:

@@ -12,14 +12,14 @@ import argparse
 
 import numpy as np
 
-from models.calibration_checks import (
+from paxsim.models.calibration_checks import (
     export_ratios,
     export_trough_check,
     generation_queue_check,
     grid_requests_alone,
 )
-from models.loader import load_scenario
-from models.simulation import simulate
+from paxsim.models.loader import load_scenario
+from paxsim.models.simulation import simulate
 
 
 def main() -> None:

@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
-from models.results import Results
-from models.scenario import Scenario
-from models.transformers import TransformerFactory
-from sim.calendar import DAYS_PER_YEAR, SimCalendar
-from sim.queues import QueueLog
-from sim.random import StreamFactory
-from sim.records import RecordList
+from paxsim.models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
+from paxsim.models.results import Results
+from paxsim.models.scenario import Scenario
+from paxsim.models.transformers import TransformerFactory
+from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
+from paxsim.sim.queues import QueueLog
+from paxsim.sim.random import StreamFactory
+from paxsim.sim.records import RecordList
 
 __all__ = [
     "CheckResult",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.facility import InputSlot, ProducingFacility
-from models.scenario import Converter as ConverterSpec
+from paxsim.models.facility import InputSlot, ProducingFacility
+from paxsim.models.scenario import Converter as ConverterSpec
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["ConverterFacility"]
 

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
-from models.interconnection import GridConnection
-from models.scenario import DataCenter as DataCenterSpec
-from models.scenario import Phase
-from sim.attribution import Milestone, clipped, join
-from sim.stocks import Parts, Stock
+from paxsim.models.interconnection import GridConnection
+from paxsim.models.scenario import DataCenter as DataCenterSpec
+from paxsim.models.scenario import Phase
+from paxsim.sim.attribution import Milestone, clipped, join
+from paxsim.sim.stocks import Parts, Stock
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["DataCenterProject", "PhaseOrder"]
 

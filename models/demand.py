@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from models.facility import InputSlot
-from models.scenario import Demand as DemandSpec
-from sim.attribution import Milestone
-from sim.stocks import Parts, Stock
+from paxsim.models.facility import InputSlot
+from paxsim.models.scenario import Demand as DemandSpec
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.stocks import Parts, Stock
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["DemandSink"]
 

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from models.scenario import ExportControl
-from sim.arrivals import poisson_arrivals
-from sim.calendar import DAYS_PER_YEAR, SimCalendar
-from sim.queues import QueueLog, ServiceQueue
+from paxsim.models.scenario import ExportControl
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
+from paxsim.sim.queues import QueueLog, ServiceQueue
 
 __all__ = ["ExportRegime", "ExportRegimes"]
 

@@ -6,8 +6,8 @@ wafers making AI accelerators x good dies per wafer.
 
 from __future__ import annotations
 
-from models.converter import ConverterFacility
-from models.scenario import Fab as FabSpec
+from paxsim.models.converter import ConverterFacility
+from paxsim.models.scenario import Fab as FabSpec
 
 __all__ = ["Fab"]
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from models.scenario import Facility as FacilitySpec
-from sim.attribution import Milestone
-from sim.stocks import Parts, PoolKey, Stock
+from paxsim.models.scenario import Facility as FacilitySpec
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.stocks import Parts, PoolKey, Stock
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["InputSlot", "ProducingFacility"]
 

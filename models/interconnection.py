@@ -37,13 +37,13 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 import simpy
 
-from models.scenario import GridRegion
-from models.transformers import TransformerFactory
-from sim.arrivals import poisson_arrivals
-from sim.attribution import Milestone
-from sim.calendar import DAYS_PER_YEAR, SimCalendar
-from sim.queues import QueueLog, ServiceQueue
-from sim.records import QueueRecord, RecordList
+from paxsim.models.scenario import GridRegion
+from paxsim.models.transformers import TransformerFactory
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
+from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.records import QueueRecord, RecordList
 
 __all__ = ["GRID_REQUEST_COLUMNS", "MAX_RESTUDIES", "GridConnection", "GridRegionGate"]
 
@@ -141,9 +141,7 @@ class GridRegionGate:
             for up in spec.prebuilt_upgrades:
                 env.process(self._prebuilt(max(0.0, calendar.to_days(up.ready)), up.mw))
 
-    def _background_starter(
-        self, kind: str
-    ) -> Callable[[int], Generator[simpy.Event, Any, None]]:
+    def _background_starter(self, kind: str) -> Callable[[int], Generator[simpy.Event, Any, None]]:
         def start(index: int) -> Generator[simpy.Event, Any, None]:
             return self._background_request(index, kind)
 

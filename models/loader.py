@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from models.references import check_references
-from models.scenario import Scenario
+from paxsim.models.references import check_references
+from paxsim.models.scenario import Scenario
 
 __all__ = [
     "DEFAULT_NAME",
@@ -69,7 +69,8 @@ class ScenarioError(Exception):
 
 # --------------------------------------------------------------------------- reading files
 def _default_text() -> str:
-    return resources.files("models").joinpath("data/default.toml").read_text(encoding="utf-8")
+    default = resources.files("paxsim.models").joinpath("data/default.toml")
+    return default.read_text(encoding="utf-8")
 
 
 def _read_toml(source: str | Path) -> tuple[dict[str, Any], str]:

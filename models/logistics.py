@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
-from sim.attribution import Milestone
-from sim.distributions import _Dist
-from sim.stocks import Parts, PoolKey, Stock
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.distributions import _Dist
+from paxsim.sim.stocks import Parts, PoolKey, Stock
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["Logistics", "Receiver", "SourcingResult", "Supplier"]
 

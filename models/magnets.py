@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.converter import ConverterFacility
-from models.scenario import MagnetMaker as MagnetMakerSpec
+from paxsim.models.converter import ConverterFacility
+from paxsim.models.scenario import MagnetMaker as MagnetMakerSpec
 
 __all__ = ["MagnetMaker"]
 

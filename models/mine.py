@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.facility import ProducingFacility
-from models.scenario import Mine as MineSpec
+from paxsim.models.facility import ProducingFacility
+from paxsim.models.scenario import Mine as MineSpec
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["Mine"]
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from models.scenario import Authority
-from sim.arrivals import poisson_arrivals
-from sim.attribution import Milestone
-from sim.calendar import DAYS_PER_YEAR
-from sim.distributions import _Dist
-from sim.queues import QueueLog, ServiceQueue
+from paxsim.models.scenario import Authority
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.calendar import DAYS_PER_YEAR
+from paxsim.sim.distributions import _Dist
+from paxsim.sim.queues import QueueLog, ServiceQueue
 
 __all__ = ["PermitOffice"]
 

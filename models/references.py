@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from models.scenario import Scenario
+from paxsim.models.scenario import Scenario
 
 __all__ = ["check_references", "products_of"]
 

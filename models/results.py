@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.world import CAUSES, World
+from paxsim.models.world import CAUSES, World
 
 __all__ = ["TABLES", "Results", "collect"]
 

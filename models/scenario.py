@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.distributions import Distribution, Fixed, _Dist
+from paxsim.sim.distributions import Distribution, Fixed, _Dist
 
 __all__ = [
     "DIST_KINDS",

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from models.facility import InputSlot, ProducingFacility
-from models.scenario import SeparationPlant as SeparationSpec
+from paxsim.models.facility import InputSlot, ProducingFacility
+from paxsim.models.scenario import SeparationPlant as SeparationSpec
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["SeparationPlant"]
 

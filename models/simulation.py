@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from models.loader import load_scenario, scenario_hash
-from models.results import Results, collect
-from models.scenario import Scenario
-from models.world import World
+from paxsim.models.loader import load_scenario, scenario_hash
+from paxsim.models.results import Results, collect
+from paxsim.models.scenario import Scenario
+from paxsim.models.world import World
 
 __all__ = ["PAXSIM_VERSION", "run", "simulate"]
 
-PAXSIM_VERSION = "0.1.0"
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("paxsim")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+PAXSIM_VERSION = _installed_version()
 
 
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Results:

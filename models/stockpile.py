@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.scenario import Stockpile as StockpileSpec
-from sim.stocks import Stock
+from paxsim.models.scenario import Stockpile as StockpileSpec
+from paxsim.sim.stocks import Stock
 
 if TYPE_CHECKING:
-    from models.world import World
+    from paxsim.models.world import World
 
 __all__ = ["StockpileFacility"]
 

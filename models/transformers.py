@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from models.scenario import TransformerSupply
-from sim.arrivals import poisson_arrivals
-from sim.calendar import DAYS_PER_YEAR
-from sim.queues import QueueLog, ServiceQueue
+from paxsim.models.scenario import TransformerSupply
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.calendar import DAYS_PER_YEAR
+from paxsim.sim.queues import QueueLog, ServiceQueue
 
 __all__ = ["TransformerFactory"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from models.scenario import Coalition
-from sim.calendar import SimCalendar
+from paxsim.models.scenario import Coalition
+from paxsim.sim.calendar import SimCalendar
 
 __all__ = ["Trust"]
 

@@ -16,29 +16,29 @@ from typing import Any
 import numpy as np
 import simpy
 
-from models.datacenter import DataCenterProject
-from models.demand import DemandSink
-from models.export_control import ExportRegime, ExportRegimes
-from models.fab import Fab
-from models.facility import ProducingFacility
-from models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
-from models.ledger import Ledger
-from models.logistics import Logistics, Supplier
-from models.magnets import MagnetMaker
-from models.mine import Mine
-from models.permitting import PermitOffice
-from models.scenario import Scenario
-from models.separation import SeparationPlant
-from models.stockpile import StockpileFacility
-from models.transformers import TransformerFactory
-from models.trust import Trust
-from sim.attribution import Milestone, attribute
-from sim.calendar import SimCalendar
-from sim.distributions import _Dist
-from sim.queues import QueueLog
-from sim.random import StreamFactory
-from sim.records import RecordList
-from sim.stocks import PoolKey
+from paxsim.models.datacenter import DataCenterProject
+from paxsim.models.demand import DemandSink
+from paxsim.models.export_control import ExportRegime, ExportRegimes
+from paxsim.models.fab import Fab
+from paxsim.models.facility import ProducingFacility
+from paxsim.models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
+from paxsim.models.ledger import Ledger
+from paxsim.models.logistics import Logistics, Supplier
+from paxsim.models.magnets import MagnetMaker
+from paxsim.models.mine import Mine
+from paxsim.models.permitting import PermitOffice
+from paxsim.models.scenario import Scenario
+from paxsim.models.separation import SeparationPlant
+from paxsim.models.stockpile import StockpileFacility
+from paxsim.models.transformers import TransformerFactory
+from paxsim.models.trust import Trust
+from paxsim.sim.attribution import Milestone, attribute
+from paxsim.sim.calendar import SimCalendar
+from paxsim.sim.distributions import _Dist
+from paxsim.sim.queues import QueueLog
+from paxsim.sim.random import StreamFactory
+from paxsim.sim.records import RecordList
+from paxsim.sim.stocks import PoolKey
 
 __all__ = ["CAUSES", "World"]
 

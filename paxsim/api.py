@@ -12,11 +12,11 @@ from typing import Any
 
 import tomli_w
 
-from models.loader import ScenarioError, load_scenario
-from models.results import TABLES, Results
-from models.scenario import Scenario
-from models.simulation import PAXSIM_VERSION, run, simulate
 from paxsim.batch import BatchResults, Comparison, compare, load_batch, run_batch
+from paxsim.models.loader import ScenarioError, load_scenario
+from paxsim.models.results import TABLES, Results
+from paxsim.models.scenario import Scenario
+from paxsim.models.simulation import PAXSIM_VERSION, run, simulate
 
 __all__ = [
     "PAXSIM_VERSION",

@@ -36,12 +36,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.loader import load_scenario, scenario_hash
-from models.results import Results
-from models.scenario import Scenario
-from models.simulation import PAXSIM_VERSION, simulate
-from sim import stats
-from sim.replications import (
+from paxsim.models.loader import load_scenario, scenario_hash
+from paxsim.models.results import Results
+from paxsim.models.scenario import Scenario
+from paxsim.models.simulation import PAXSIM_VERSION, simulate
+from paxsim.sim import stats
+from paxsim.sim.replications import (
     REPLICATION,
     Backend,
     ReplicationStore,

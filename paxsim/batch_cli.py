@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 
-from models.loader import load_scenario
 from paxsim.batch import (
     ALL_REGIONS,
     BatchResults,
@@ -26,7 +25,8 @@ from paxsim.batch import (
     make_backend,
     run_batch,
 )
-from sim.replications import (
+from paxsim.models.loader import load_scenario
+from paxsim.sim.replications import (
     Backend,
     BackendUnavailableError,
     ReplicationStore,

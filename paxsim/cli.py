@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.loader import ScenarioError, load_scenario
 from paxsim import api
+from paxsim.models.loader import ScenarioError, load_scenario
 
 __all__ = ["main"]
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from models.results import Results
-from models.world import CAUSES
+from paxsim.models.results import Results
+from paxsim.models.world import CAUSES
 
 __all__ = [
     "CAUSE_COLOURS",

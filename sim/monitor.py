@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.records import RecordList
+from paxsim.sim.records import RecordList
 
 __all__ = ["TimeSeries"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import simpy
 
-from sim.records import QueueRecord, records_to_frame
+from paxsim.sim.records import QueueRecord, records_to_frame
 
 __all__ = ["QueueLog", "ServiceQueue"]
 

@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import paxsim.batch as batch_module
-from models.loader import load_scenario
 from paxsim import api
 from paxsim.batch import (
     KEPT_TABLES,
@@ -27,7 +26,8 @@ from paxsim.batch import (
     run_batch,
 )
 from paxsim.cli import main
-from sim.replications import Backend, replication_seed, run_replications
+from paxsim.models.loader import load_scenario
+from paxsim.sim.replications import Backend, replication_seed, run_replications
 
 TINY = str(Path(__file__).parent / "scenarios" / "tiny.toml")
 #: ``runs`` holds wall-clock timing, the one thing that may differ between runs.

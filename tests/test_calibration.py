@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from models.calibration_checks import (
+from paxsim.models.calibration_checks import (
     export_trough_check,
     generation_queue_check,
     grid_requests_alone,
 )
-from models.loader import load_scenario
-from models.results import Results
-from models.simulation import simulate
+from paxsim.models.loader import load_scenario
+from paxsim.models.results import Results
+from paxsim.models.simulation import simulate
 
 US_REGIONS = ["pjm_dominion", "ercot"]
 

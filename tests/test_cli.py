@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.loader import load_scenario, scenario_hash
-from models.simulation import PAXSIM_VERSION
+from paxsim.models.loader import load_scenario, scenario_hash
+from paxsim.models.simulation import PAXSIM_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "scenarios" / "tiny.toml"
@@ -62,9 +62,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, obje
         "b": (["run", TINY, "--seed", "3", "--out", base / "b", "--csv"], "2"),
         "set": (
             [
-                "run", TINY, "--seed", "3", "--out", base / "set",
-                "--set", "datacenters.bb_campus.phases.0.it_mw=50",
-                "--set", "grid.west.spare_mw=0",
+                "run",
+                TINY,
+                "--seed",
+                "3",
+                "--out",
+                base / "set",
+                "--set",
+                "datacenters.bb_campus.phases.0.it_mw=50",
+                "--set",
+                "grid.west.spare_mw=0",
             ],
             "3",
         ),
@@ -233,8 +240,13 @@ def test_run_default_world(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ known bug
 def test_run_with_phases_out_of_order_is_not_an_internal_error(tmp_path: Path) -> None:
     proc = paxsim(
-        "run", TINY, "--set", "datacenters.bb_campus.phases.1.start=2025-02-01",
-        "--out", tmp_path / "o", "--quiet",
+        "run",
+        TINY,
+        "--set",
+        "datacenters.bb_campus.phases.1.start=2025-02-01",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
     )
     assert proc.returncode in (0, 2), proc.stderr
     assert "internal error" not in proc.stderr

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from models.loader import load_scenario
-from models.scenario import Entity, Facility, Scenario
+from paxsim.models.loader import load_scenario
+from paxsim.models.scenario import Entity, Facility, Scenario
 
 MID_2025 = dt.date(2025, 7, 1)
 
@@ -266,7 +266,7 @@ def test_durations_are_in_days(world: Scenario) -> None:
 # --------------------------------------------------------------------------- one replication
 @pytest.fixture(scope="module")
 def run(world: Scenario) -> Any:
-    from models.simulation import simulate
+    from paxsim.models.simulation import simulate
 
     return simulate(world, seed=0)
 

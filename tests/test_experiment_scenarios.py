@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.loader import load_scenario
+from paxsim.models.loader import load_scenario
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "experiments" / "scenarios").glob("*.toml"))
 

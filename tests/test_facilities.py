@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from models.loader import load_scenario
-from models.scenario import Coalition
-from models.simulation import simulate
-from models.trust import Trust
-from models.world import World
-from sim.calendar import SimCalendar
+from paxsim.models.loader import load_scenario
+from paxsim.models.scenario import Coalition
+from paxsim.models.simulation import simulate
+from paxsim.models.trust import Trust
+from paxsim.models.world import World
+from paxsim.sim.calendar import SimCalendar
 
 TINY = Path(__file__).parent / "scenarios" / "tiny.toml"
 

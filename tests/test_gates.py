@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import simpy
 
-from models.interconnection import GridRegionGate
-from models.loader import load_scenario
-from models.permitting import PermitOffice
-from models.scenario import Authority, GridRegion
-from models.simulation import simulate
-from models.world import CAUSES
-from sim.attribution import Milestone
-from sim.queues import QueueLog
+from paxsim.models.interconnection import GridRegionGate
+from paxsim.models.loader import load_scenario
+from paxsim.models.permitting import PermitOffice
+from paxsim.models.scenario import Authority, GridRegion
+from paxsim.models.simulation import simulate
+from paxsim.models.world import CAUSES
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.queues import QueueLog
 
 TINY = Path(__file__).parent / "scenarios" / "tiny.toml"
 
@@ -134,7 +134,7 @@ def test_flexible_connection_energises_a_share_early() -> None:
 def test_prebuilt_upgrade_adds_headroom_on_its_date() -> None:
     import datetime as dt
 
-    from sim.calendar import SimCalendar
+    from paxsim.sim.calendar import SimCalendar
 
     spec = GridRegion.model_validate(
         {

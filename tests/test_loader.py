@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from models.loader import (
+from paxsim.api import scenario_to_dict, scenario_to_toml
+from paxsim.models.loader import (
     ScenarioError,
     apply_overrides,
     deep_merge,
@@ -21,9 +22,8 @@ from models.loader import (
     scenario_hash,
     validate_raw,
 )
-from models.scenario import Scenario
-from paxsim.api import scenario_to_dict, scenario_to_toml
-from sim.distributions import Fixed, LogNormal, Triangular, Uniform
+from paxsim.models.scenario import Scenario
+from paxsim.sim.distributions import Fixed, LogNormal, Triangular, Uniform
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "scenarios" / "tiny.toml"
@@ -104,10 +104,14 @@ def test_extends_relative_to_the_file_and_chained(
 ) -> None:
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
-    _write(tmp_path / "a" / "mid.toml", f'extends = "{TINY.as_posix()}"\nname = "mid"\n'
-           "[grid.west]\nspare_mw = 10\nstudy_teams = 5\n")
-    leaf = _write(sub / "leaf.toml", 'extends = "../mid.toml"\nname = "leaf"\n'
-                  "[grid.west]\nspare_mw = 20\n")
+    _write(
+        tmp_path / "a" / "mid.toml",
+        f'extends = "{TINY.as_posix()}"\nname = "mid"\n'
+        "[grid.west]\nspare_mw = 10\nstudy_teams = 5\n",
+    )
+    leaf = _write(
+        sub / "leaf.toml", 'extends = "../mid.toml"\nname = "leaf"\n[grid.west]\nspare_mw = 20\n'
+    )
     monkeypatch.chdir(REPO)  # the cwd must not matter
     s = load_scenario(leaf)
     assert s.name == "leaf"
@@ -128,10 +132,12 @@ def test_child_can_disable_an_inherited_entity(tmp_path: Path) -> None:
     assert s.demands["aa_industry"].rate_per_year == 9000  # still inherited, just off
     assert s.export_controls["aa_heavy"].enabled is False
 
-    from models.simulation import simulate
+    from paxsim.models.simulation import simulate
 
-    r = simulate(s.model_copy(update={"time": s.time.model_copy(
-        update={"end": dt.date(2026, 1, 1)})}), seed=1)
+    r = simulate(
+        s.model_copy(update={"time": s.time.model_copy(update={"end": dt.date(2026, 1, 1)})}),
+        seed=1,
+    )
     assert "aa_industry" not in set(r.shipments["buyer"])
     assert r.licences.empty
     assert not r.queue_records["gate"].astype(str).str.startswith("licence:").any()
@@ -191,8 +197,11 @@ def test_extends_can_replace_a_distribution_with_another_kind(tmp_path: Path) ->
         ('a.b=["x", "y"]', ["a", "b"], ["x", "y"]),
         ("a.b={ dist = 'fixed', value = 3 }", ["a", "b"], {"dist": "fixed", "value": 3}),
         ("notes=a=b", ["notes"], "a=b"),
-        ("datacenters.bb_campus.phases.0.it_mw=50", ["datacenters", "bb_campus", "phases", "0",
-                                                     "it_mw"], 50),
+        (
+            "datacenters.bb_campus.phases.0.it_mw=50",
+            ["datacenters", "bb_campus", "phases", "0", "it_mw"],
+            50,
+        ),
     ],
 )
 def test_parse_override(text: str, parts: list[str], value: Any) -> None:
@@ -237,7 +246,7 @@ def test_set_list_index() -> None:
 
 
 def test_set_whole_list() -> None:
-    s = load_scenario(TINY, ['datacenters.bb_campus.permits=[]'])
+    s = load_scenario(TINY, ["datacenters.bb_campus.permits=[]"])
     assert s.datacenters["bb_campus"].permits == []
 
 
@@ -262,12 +271,21 @@ def test_set_does_not_touch_its_input() -> None:
         ("grid.west.spare_mw", "grid.west.spare_mw", "expected KEY=VALUE"),
         ("grid..west=1", "grid..west", "empty segment"),
         ("=5", "", "empty segment"),
-        ("datacenters.bb_campus.phases.2.it_mw=5", "datacenters.bb_campus.phases.2",
-         "list index must be 0..1"),
-        ("datacenters.bb_campus.phases.x.it_mw=5", "datacenters.bb_campus.phases.x",
-         "list index must be 0..1"),
-        ("datacenters.bb_campus.phases.-1.it_mw=5", "datacenters.bb_campus.phases.-1",
-         "list index"),
+        (
+            "datacenters.bb_campus.phases.2.it_mw=5",
+            "datacenters.bb_campus.phases.2",
+            "list index must be 0..1",
+        ),
+        (
+            "datacenters.bb_campus.phases.x.it_mw=5",
+            "datacenters.bb_campus.phases.x",
+            "list index must be 0..1",
+        ),
+        (
+            "datacenters.bb_campus.phases.-1.it_mw=5",
+            "datacenters.bb_campus.phases.-1",
+            "list index",
+        ),
         ("datacenters.bb_campus.phases.5=5", "datacenters.bb_campus.phases.5", "list index"),
         ("name.first=x", "name", "is a value, not a table"),
         ("grid.west.spare_mw.x.y=1", "grid.west.spare_mw", "is a value, not a table"),
@@ -290,8 +308,11 @@ def test_bad_override_syntax(override: str, path: str, fragment: str) -> None:
         ("grid.west.spare_mw=-5", "grid.west.spare_mw", "greater than or equal to 0"),
         ("grid.west.study_teams=many", "grid.west.study_teams", "valid integer"),
         ("time.end=2020-01-01", "time", "must be after time.start"),
-        ("datacenters.bb_campus.grid_region=east", "datacenters.bb_campus.grid_region",
-         "unknown grid region 'east'"),
+        (
+            "datacenters.bb_campus.grid_region=east",
+            "datacenters.bb_campus.grid_region",
+            "unknown grid region 'east'",
+        ),
     ],
 )
 def test_override_to_a_bad_value_names_the_override(
@@ -346,8 +367,9 @@ def test_scenario_hash_changes_with_a_distribution(tiny: Scenario, override: str
 
 def test_model_dump_keeps_distribution_parameters(tiny: Scenario) -> None:
     """Sanity check on what is parsed (the object), independent of serialisation."""
-    assert tiny.lanes["aa_bb"].transit_days == Triangular(dist="triangular", min=20, mode=30,
-                                                          max=45)
+    assert tiny.lanes["aa_bb"].transit_days == Triangular(
+        dist="triangular", min=20, mode=30, max=45
+    )
     assert tiny.export_controls["aa_heavy"].denial_probability == Fixed(value=0.1)
 
 

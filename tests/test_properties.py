@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import scenario_dicts, seeds, tiny_raw
 
-from models.loader import validate_raw
-from models.results import Results
-from models.scenario import Scenario
-from models.simulation import simulate
+from paxsim.models.loader import validate_raw
+from paxsim.models.results import Results
+from paxsim.models.scenario import Scenario
+from paxsim.models.simulation import simulate
 
 STOCK_VARIABLES = ("input_stock", "output_stock", "on_order")
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.replications import (
+from paxsim.sim.replications import (
     REPLICATION,
     Backend,
     BackendUnavailableError,

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pytest
 
-from models.loader import ScenarioError, load_scenario
+from paxsim.models.loader import ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BROKEN = REPO / "tests" / "scenarios" / "broken"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from sim import stats
+from paxsim.sim import stats
 
 
 def _coverage(samples: np.ndarray, true_mean: float) -> float:

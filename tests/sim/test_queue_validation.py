@@ -33,9 +33,9 @@ import pytest
 import simpy
 from scipy import stats
 
-from sim.arrivals import poisson_arrivals
-from sim.queues import QueueLog, ServiceQueue
-from sim.random import StreamFactory
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.random import StreamFactory
 
 ROOT_SEED = 20_240_612
 CONFIDENCE = 0.95
@@ -298,7 +298,7 @@ def periodic_window(period: float) -> Callable[[float], float]:
 
 def model_window(period: float) -> Callable[[float], float]:
     """``GridRegionGate.next_window`` on a stand-in carrying only its spec fields."""
-    interconnection = pytest.importorskip("models.interconnection")
+    interconnection = pytest.importorskip("paxsim.models.interconnection")
     gate = SimpleNamespace(spec=SimpleNamespace(cluster_cycle_days=period, first_window_days=0.0))
     return lambda now: interconnection.GridRegionGate.next_window(gate, now)
 
@@ -379,7 +379,7 @@ def test_model_next_window_with_first_window_at_zero(now: float, expected: float
 
 
 def test_model_next_window_first_window_and_no_clustering() -> None:
-    interconnection = pytest.importorskip("models.interconnection")
+    interconnection = pytest.importorskip("paxsim.models.interconnection")
     nw = interconnection.GridRegionGate.next_window
 
     def gate(cycle: float, first: float) -> SimpleNamespace:

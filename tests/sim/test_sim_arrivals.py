@@ -10,8 +10,8 @@ import pytest
 import simpy
 from scipy import stats
 
-from sim.arrivals import poisson_arrivals
-from sim.random import StreamFactory
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.random import StreamFactory
 
 
 def collect(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.attribution import Milestone, Segment, attribute, clipped, join
+from paxsim.sim.attribution import Milestone, Segment, attribute, clipped, join
 
 
 def test_segment_actual_and_excess() -> None:

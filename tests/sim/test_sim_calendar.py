@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sim.calendar import DAYS_PER_YEAR, SimCalendar
+from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
 
 START = dt.date(2025, 1, 1)
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.distributions import (
+from paxsim.sim.distributions import (
     Z90,
     Distribution,
     DistributionSpec,
@@ -21,7 +21,7 @@ from sim.distributions import (
     Uniform,
     as_distribution,
 )
-from sim.random import StreamFactory
+from paxsim.sim.random import StreamFactory
 
 N = 40_000
 

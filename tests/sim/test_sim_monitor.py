@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.monitor import TimeSeries
+from paxsim.sim.monitor import TimeSeries
 
 
 def test_observe_and_frame() -> None:

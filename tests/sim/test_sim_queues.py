@@ -13,10 +13,10 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.arrivals import poisson_arrivals
-from sim.queues import QueueLog, ServiceQueue
-from sim.random import StreamFactory
-from sim.records import QueueRecord
+from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.random import StreamFactory
+from paxsim.sim.records import QueueRecord
 
 
 def submit(

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim.random import StreamFactory, name_to_key
+from paxsim.sim.random import StreamFactory, name_to_key
 
 N = 8
 

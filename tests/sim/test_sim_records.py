@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.records import QueueRecord, RecordList, records_to_frame
+from paxsim.sim.records import QueueRecord, RecordList, records_to_frame
 
 
 def test_queue_record_wait_and_service() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.stocks import EPS, PoolKey, Stock
+from paxsim.sim.stocks import EPS, PoolKey, Stock
 
 CN: PoolKey = ("oxide", frozenset({"CN"}))
 US: PoolKey = ("oxide", frozenset({"US"}))

@@ -3,6 +3,10 @@
 Every user mistake ends in a one-paragraph message on stderr and exit code 2;
 an unexpected failure says so plainly (exit 3) and shows the traceback only
 with ``--debug``.
+
+Start-up stays light: heavy modules (pandas, the simulation, plots, the batch
+machinery) are imported inside the commands that use them, so ``paxsim --help``,
+``paxsim validate`` and ``paxsim show`` load only the scenario loader.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from paxsim import api
-from paxsim.models.loader import ScenarioError, load_scenario
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -63,7 +66,17 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands that :mod:`paxsim.batch_cli` registers. It imports pandas and the batch
+#: machinery, so it is imported only when one of these runs; otherwise the main parser lists
+#: them with this help (tests/test_lazy_import.py checks it matches batch_cli's).
+BATCH_COMMANDS = {
+    "batch": "run many replications and summarise them (Monte Carlo)",
+    "compare": "compare a policy with a base scenario (common random numbers)",
+}
+
+
+def build_parser(*, batch_commands: bool = True) -> argparse.ArgumentParser:
+    """The full parser; ``batch_commands=False`` lists batch and compare without importing them."""
     parser = argparse.ArgumentParser(
         prog="paxsim",
         description="Discrete-event simulator of the AI supply chain, mine to megawatt.",
@@ -86,10 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print the resolved scenario (after extends and --set)")
     _add_scenario_args(show)
 
-    from paxsim import batch_cli
+    if batch_commands:
+        from paxsim import batch_cli
 
-    batch_cli.add_commands(sub, _add_scenario_args, _nonnegative_int, _positive_int)
+        batch_cli.add_commands(sub, _add_scenario_args, _nonnegative_int, _positive_int)
+    else:
+        for name, text in BATCH_COMMANDS.items():
+            sub.add_parser(name, help=text, add_help=False)
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand in ``argv``: its first word that is not an option (--debug takes no value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 # ------------------------------------------------------------------------------ commands
@@ -98,9 +126,11 @@ def _default_out(name: str, seed: int) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from paxsim.api import load_scenario, simulate
+
     started = time.perf_counter()
     scenario = load_scenario(args.scenario, args.overrides)
-    results = api.simulate(scenario, seed=args.seed)
+    results = simulate(scenario, seed=args.seed)
     out = args.out or _default_out(scenario.name, args.seed)
     written = results.write(out, csv=args.csv)
     if args.plots:
@@ -119,6 +149,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def format_project_table(table: pd.DataFrame) -> str:
+    import pandas as pd
+
     shown = table.rename(
         columns={
             "phase_id": "phase",
@@ -138,6 +170,8 @@ def format_project_table(table: pd.DataFrame) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from paxsim.api import ScenarioError, load_scenario
+
     failures = 0
     for name in args.files:
         try:
@@ -151,8 +185,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from paxsim.api import load_scenario, scenario_to_toml
+
     scenario = load_scenario(args.scenario, args.overrides)
-    print(api.scenario_to_toml(scenario), end="")
+    print(scenario_to_toml(scenario), end="")
     return 0
 
 
@@ -160,13 +196,19 @@ COMMANDS = {"run": cmd_run, "validate": cmd_validate, "show": cmd_show}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from paxsim import batch_cli
+    argv = sys.argv[1:] if argv is None else list(argv)
+    is_batch = _command_word(argv) in BATCH_COMMANDS
+    args = build_parser(batch_commands=is_batch).parse_args(argv)  # --help exits here
+    from paxsim.api import ScenarioError
 
-    handlers = {**COMMANDS, **batch_cli.COMMANDS}
+    if args.command in BATCH_COMMANDS:
+        from paxsim import batch_cli
+
+        handler = batch_cli.COMMANDS[args.command]
+    else:
+        handler = COMMANDS[args.command]
     try:
-        return handlers[args.command](args)
+        return handler(args)
     except ScenarioError as exc:
         print(f"paxsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

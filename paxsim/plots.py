@@ -2,10 +2,18 @@
 
 All functions take DataFrames (or a Results) and never run a simulation, so a
 notebook can restyle them, and the CLI can save them.
+
+Figures are made with ``plt.subplots``, so they belong to pyplot and follow
+whatever backend is active; this module never chooses one. In Jupyter (the
+inline backend) a figure made in a cell shows when the cell ends, or where
+``plt.show()`` is called; do not also leave ``fig`` as the cell's last
+expression, or it shows twice. Headless (no display) matplotlib falls back to
+Agg, which is all :func:`save_standard_figures` needs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -137,22 +145,29 @@ def queue_lengths(queue_records: pd.DataFrame, gate_prefix: str = "grid:") -> Fi
 
 
 def save_standard_figures(results: Results, out_dir: str | Path) -> list[Path]:
-    """The figures `paxsim run --plots` writes."""
+    """The figures `paxsim run --plots` writes (PNG); returns their paths.
+
+    Each figure is closed once saved, even if saving fails, so calling this from
+    a notebook leaves no figure behind to show inline.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    figures = {
-        "delay_by_cause.png": delay_by_cause(results.projects),
-        "capacity_online.png": capacity_online(results.capacity_online),
-        "grid_queue_lengths.png": queue_lengths(results.queue_records, "grid:"),
+    makers: dict[str, Callable[[], Figure]] = {
+        "delay_by_cause.png": lambda: delay_by_cause(results.projects),
+        "capacity_online.png": lambda: capacity_online(results.capacity_online),
+        "grid_queue_lengths.png": lambda: queue_lengths(results.queue_records, "grid:"),
     }
     done = results.projects[results.projects["online_by_horizon"]]
     if len(done):
         worst = done.sort_values("delay_days").iloc[-1]["phase_id"]
-        figures["waterfall_most_delayed.png"] = delay_waterfall(results.projects, worst)
-    for name, fig in figures.items():
+        makers["waterfall_most_delayed.png"] = lambda: delay_waterfall(results.projects, worst)
+    written = []
+    for name, make in makers.items():
         path = out / name
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        fig = make()
+        try:
+            fig.savefig(path, dpi=110)
+        finally:
+            plt.close(fig)
         written.append(path)
     return written

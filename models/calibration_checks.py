@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from paxsim.models.interconnection import GRID_REQUEST_COLUMNS, GridRegionGate
+from paxsim.models.context import SimContext
+from paxsim.models.grid import GRID_REQUEST_COLUMNS, GridRegionGate
 from paxsim.models.results import Results
 from paxsim.models.scenario import Scenario
 from paxsim.models.transformers import TransformerFactory
@@ -80,34 +81,22 @@ def grid_requests_alone(
     horizon = years * DAYS_PER_YEAR
     for seed in seeds:
         env = simpy.Environment()
-        streams = StreamFactory(seed)
-        log = QueueLog()
+        ctx = SimContext(
+            env=env,
+            streams=StreamFactory(seed),
+            calendar=SimCalendar(scenario.time.start),
+            horizon_days=horizon,
+            step_days=scenario.time.step_days,
+            queue_log=QueueLog(),
+        )
         requests = RecordList(GRID_REQUEST_COLUMNS)
         factory = (
-            TransformerFactory(
-                env,
-                scenario.transformers,
-                log,
-                streams.stream("transformers"),
-                streams.stream("background:transformers"),
-                horizon,
-            )
+            TransformerFactory(ctx, scenario.transformers)
             if scenario.transformers is not None
             else None
         )
         for name in regions:
-            GridRegionGate(
-                env,
-                name,
-                scenario.grid[name],
-                log,
-                streams.stream(f"grid:{name}"),
-                streams.stream(f"background:grid:{name}"),
-                factory,
-                horizon,
-                SimCalendar(scenario.time.start),
-                requests,
-            )
+            GridRegionGate(ctx, name, scenario.grid[name], factory, requests)
         env.run(until=horizon)
         frames.append(requests.to_frame().assign(replication=seed))
     return pd.concat(frames, ignore_index=True)

@@ -14,7 +14,7 @@ from paxsim.models.facility import InputSlot, ProducingFacility
 from paxsim.models.scenario import Converter as ConverterSpec
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["ConverterFacility"]
 
@@ -22,8 +22,8 @@ __all__ = ["ConverterFacility"]
 class ConverterFacility(ProducingFacility):
     spec: ConverterSpec
 
-    def __init__(self, world: World, name: str, spec: ConverterSpec) -> None:
-        super().__init__(world, name, spec)
+    def __init__(self, chain: Chain, name: str, spec: ConverterSpec) -> None:
+        super().__init__(chain, name, spec)
         self.add_output(spec.output)
         for material, per_unit in spec.recipe.items():
             self.inputs[material] = InputSlot(

@@ -25,14 +25,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
-from paxsim.models.interconnection import GridConnection
+from paxsim.models.grid import GridConnection
+from paxsim.models.phase_outcome import phase_outcome
 from paxsim.models.scenario import DataCenter as DataCenterSpec
 from paxsim.models.scenario import Phase
+from paxsim.models.streams import Entity, Purpose
 from paxsim.sim.attribution import Milestone, clipped, join
 from paxsim.sim.stocks import Parts, Stock
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["DataCenterProject", "PhaseOrder"]
 
@@ -69,18 +71,18 @@ class PhaseOrder:
 class DataCenterProject:
     section = "datacenter"
 
-    def __init__(self, world: World, name: str, spec: DataCenterSpec) -> None:
-        self.world = world
-        self.env = world.env
+    def __init__(self, chain: Chain, name: str, spec: DataCenterSpec) -> None:
+        self.chain = chain
+        self.env = chain.ctx.env
         self.name = name
         self.spec = spec
         self.country = spec.country
-        self.region = world.grid[spec.grid_region]
+        self.region = chain.gates.grid[spec.grid_region]
         self._permit_done: simpy.Event | None = None
         self._permit_origin = 0.0
         self.state: dict[int, str] = {}
         self.waiting_on: dict[str, str] = {}  # phase id -> latest upstream culprit
-        cal = world.calendar
+        cal = chain.ctx.calendar
         self._trusted_day = cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
 
     def phase_id(self, index: int) -> str:
@@ -97,7 +99,7 @@ class DataCenterProject:
 
     # ------------------------------------------------------------------ planning figures
     def permit_nominal(self) -> float:
-        offices = [self.world.authorities[a] for a in self.spec.permits]
+        offices = [self.chain.gates.authorities[a] for a in self.spec.permits]
         spans = [o.nominal_days(self.section) for o in offices]
         if not spans:
             return 0.0
@@ -106,8 +108,9 @@ class DataCenterProject:
     def planned_transit(self, suppliers: list[str]) -> float:
         if not suppliers:
             return 0.0
-        first = self.world.suppliers[suppliers[0]]
-        return self.world.logistics.transit_dist(first.country, self.country).median()
+        logistics = self.chain.logistics
+        first = logistics.suppliers[suppliers[0]]
+        return logistics.transit_dist(first.country, self.country).median()
 
     def unconstrained_days(self, index: int, start_day: float) -> float:
         """Phase length if every step took its median and nothing ever queued."""
@@ -134,7 +137,7 @@ class DataCenterProject:
         return max(waits)
 
     def _start_day(self, index: int) -> float:
-        return max(0.0, self.world.calendar.to_days(self.spec.phases[index].start))
+        return max(0.0, self.chain.ctx.calendar.to_days(self.spec.phases[index].start))
 
     # ------------------------------------------------------------------ the phase process
     def _phase(self, index: int) -> Generator[simpy.Event, Any, None]:
@@ -145,7 +148,7 @@ class DataCenterProject:
         if start_day > 0:
             yield self.env.timeout(start_day)
         origin = Milestone.origin(self.env.now)
-        rng = self.world.streams.stream(f"dc:{pid}")
+        rng = self.chain.ctx.stream(Entity.DATACENTER_PHASE, pid, Purpose.BUILD)
         grid_mw = phase.it_mw * spec.pue * (1.0 - spec.colocated_generation_share)
         self.state[index] = "permits"
         grid = self.env.process(self._grid(pid, grid_mw, origin))
@@ -195,16 +198,49 @@ class DataCenterProject:
         full = join(installed, connection.full, own_power)
         share = connection.early_share if connection.early is not None else 1.0
         self.state[index] = "online"
-        self.world.record_phase(self, index, start_day, online, grid_mw, full.time, share)
+        self._record(index, start_day, online, grid_mw, full.time, share)
+
+    def planned_day(self, index: int, start_day: float) -> float:
+        """The announced online date, or the unconstrained plan where none was announced."""
+        phase = self.spec.phases[index]
+        if phase.planned_online is None:
+            return start_day + self.unconstrained_days(index, start_day)
+        return self.chain.ctx.calendar.to_days(phase.planned_online)
+
+    def _record(
+        self,
+        index: int,
+        start_day: float,
+        online: Milestone,
+        grid_mw: float,
+        full_online_day: float,
+        initial_share: float,
+    ) -> None:
+        self.chain.recorder.phase(
+            phase_outcome(
+                project=self.name,
+                index=index,
+                phase_id=self.phase_id(index),
+                country=self.country,
+                region=self.spec.grid_region,
+                it_mw=self.spec.phases[index].it_mw,
+                grid_mw=grid_mw,
+                start_day=start_day,
+                planned_day=self.planned_day(index, start_day),
+                unconstrained_day=start_day + self.unconstrained_days(index, start_day),
+                online=online,
+                full_online_day=full_online_day,
+                initial_share=initial_share,
+            )
+        )
 
     def _grid(
         self, pid: str, grid_mw: float, origin: Milestone
     ) -> Generator[simpy.Event, Any, GridConnection]:
         if grid_mw <= 0:
             return GridConnection(origin)
-        rng = self.world.streams.stream(f"grid-request:{pid}")
         connection: GridConnection = yield from self.region.connect(
-            pid, grid_mw, origin, designated=self.spec.designated_site, rng=rng
+            pid, grid_mw, origin, designated=self.spec.designated_site
         )
         return connection
 
@@ -238,7 +274,7 @@ class DataCenterProject:
     def _run_permits(
         self, request_id: str, origin: Milestone
     ) -> Generator[simpy.Event, Any, Milestone]:
-        offices = [self.world.authorities[a] for a in self.spec.permits]
+        offices = [self.chain.gates.authorities[a] for a in self.spec.permits]
         if self.spec.permit_mode == "sequence":
             milestone = origin
             for office in offices:
@@ -261,37 +297,38 @@ class DataCenterProject:
         lead: bool,
     ) -> Generator[simpy.Event, Any, Milestone]:
         """Source a one-off quantity until it has all arrived; returns its path."""
-        world = self.world
+        chain = self.chain
+        rules = chain.rules
         if qty <= 0:
             return ordered
-        order = PhaseOrder(self.env, pid, self.country, qty, world.ledger.consumed)
+        order = PhaseOrder(self.env, pid, self.country, qty, chain.ledger.consumed)
         transit_nominal = self.planned_transit(suppliers)
         culprit = ""
-        step = world.step_days
-        accept = world.accept_filter(self.country, material, self._trusted_day, self.env.now)
+        step = chain.ctx.step_days
+        accept = rules.accept_filter(self.country, material, self._trusted_day, self.env.now)
         while not order.done.triggered:
             remaining = qty - order.sourced
             if remaining > 1e-9:
                 path = ordered
                 if self.env.now > ordered.time:
                     path = ordered.then(shortage_cause, self.env.now, 0.0, culprit)
-                result = world.logistics.source(
+                result = chain.logistics.source(
                     order, material, remaining, suppliers, accept, None, path, transit_nominal
                 )
                 order.sourced += result.got
                 if remaining - result.got > 1e-9:
-                    latest = world.culprit_chain(result.reasons, material)
+                    latest = chain.tracer.chain(result.reasons, material)
                     self.waiting_on[pid] = f"{material}: {latest}"
                     culprit = culprit or latest
-                    world.record_shortage(
+                    chain.recorder.shortage(
                         pid, material, remaining - result.got, result.first_reason, "phase"
                     )
             yield self.env.any_of([order.done, self.env.timeout(step)])
-            accept = world.accept_filter(self.country, material, self._trusted_day, self.env.now)
+            accept = rules.accept_filter(self.country, material, self._trusted_day, self.env.now)
         arrived = join(*order.arrivals) if order.arrivals else ordered
         if not lead:
             return arrived
-        rng = world.streams.stream(f"equipment:{pid}")
+        rng = chain.ctx.stream(Entity.DATACENTER_PHASE, pid, Purpose.EQUIPMENT)
         yield self.env.timeout(max(0.0, self.spec.equipment_lead_days.sample(rng)))
         return arrived.then(
             "equipment_manufacture", self.env.now, self.spec.equipment_lead_days.median()

@@ -7,10 +7,7 @@ from its own stock and reorders like a facility; unmet use is a shortage.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
-
-import simpy
 
 from paxsim.models.facility import InputSlot
 from paxsim.models.scenario import Demand as DemandSpec
@@ -18,7 +15,7 @@ from paxsim.sim.attribution import Milestone
 from paxsim.sim.stocks import Parts, Stock
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["DemandSink"]
 
@@ -26,9 +23,9 @@ __all__ = ["DemandSink"]
 class DemandSink:
     section = "demand"
 
-    def __init__(self, world: World, name: str, spec: DemandSpec) -> None:
-        self.world = world
-        self.env = world.env
+    def __init__(self, chain: Chain, name: str, spec: DemandSpec) -> None:
+        self.chain = chain
+        self.env = chain.ctx.env
         self.name = name
         self.spec = spec
         self.country = spec.country
@@ -36,29 +33,35 @@ class DemandSink:
         self.consumed_since_sample = 0.0
         self.short_since_sample = 0.0
         self._trusted_day = (
-            world.calendar.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
+            chain.ctx.calendar.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
         )
+
+    def sample_into(self, rows: list[tuple[Any, ...]], now: float) -> None:
+        """This sink's contribution to the time series since the last sample."""
+        m = self.spec.material
+        rows.append((now, self.name, "demand", m, "consumed", self.consumed_since_sample))
+        rows.append((now, self.name, "demand", m, "unmet", self.short_since_sample))
+        rows.append((now, self.name, "demand", m, "input_stock", self.slot.stock.level))
+        self.consumed_since_sample = 0.0
+        self.short_since_sample = 0.0
 
     def rate_per_day(self, day: float) -> float:
         years = day / 365.25
         return self.spec.rate_per_year / 365.25 * (1.0 + self.spec.growth_per_year) ** years
 
     def start(self) -> None:
-        self.env.process(self._run())
+        """A sink has no process of its own: the world's production tick steps it."""
 
-    def _run(self) -> Generator[simpy.Event, Any, None]:
-        step = self.world.step_days
-        ledger = self.world.ledger
-        while True:
-            want = self.rate_per_day(self.env.now) * step
-            parts = self.slot.stock.take(want)
-            got = Stock.total(parts)
-            ledger.consumed[self.spec.material] += got
-            self.consumed_since_sample += got
-            if want - got > 1e-9:
-                self.short_since_sample += want - got
-            self._reorder()
-            yield self.env.timeout(step)
+    def tick(self, step_days: float) -> None:
+        """Consume one step's use from stock, then reorder."""
+        want = self.rate_per_day(self.env.now) * step_days
+        parts = self.slot.stock.take(want)
+        got = Stock.total(parts)
+        self.chain.ledger.consumed[self.spec.material] += got
+        self.consumed_since_sample += got
+        if want - got > 1e-9:
+            self.short_since_sample += want - got
+        self._reorder()
 
     def _reorder(self) -> None:
         slot = self.slot
@@ -67,14 +70,14 @@ class DemandSink:
         if position >= rate * self.spec.reorder_days:
             return
         want = rate * self.spec.cover_days - position
-        accept = self.world.accept_filter(
+        accept = self.chain.rules.accept_filter(
             self.country, slot.material, self._trusted_day, self.env.now
         )
-        result = self.world.logistics.source(self, slot.material, want, slot.suppliers, accept)
+        result = self.chain.logistics.source(self, slot.material, want, slot.suppliers, accept)
         slot.on_order += result.got
         if want - result.got > 1e-9:
             slot.last_reason = result.first_reason
-            self.world.record_shortage(
+            self.chain.recorder.shortage(
                 self.name, slot.material, want - result.got, result.first_reason, "order"
             )
 

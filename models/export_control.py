@@ -11,61 +11,54 @@ destinations pass freely.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
-import numpy as np
 import simpy
 
+from paxsim.models.context import SimContext
 from paxsim.models.scenario import ExportControl
-from paxsim.sim.arrivals import poisson_arrivals
-from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
-from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.models.streams import Entity, Purpose
+from paxsim.sim.arrivals import poisson_times
+from paxsim.sim.calendar import DAYS_PER_YEAR
+from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
 __all__ = ["ExportRegime", "ExportRegimes"]
 
 
 class ExportRegime:
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        spec: ExportControl,
-        calendar: SimCalendar,
-        log: QueueLog,
-        rng: np.random.Generator,
-        background_rng: np.random.Generator,
-        horizon_days: float,
-    ) -> None:
-        self.env = env
+    def __init__(self, ctx: SimContext, name: str, spec: ExportControl) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
         self.name = name
         self.spec = spec
-        self.rng = rng
+        calendar = ctx.calendar
         self.start_day = calendar.to_days(spec.start)
         self.end_day = calendar.to_days(spec.end) if spec.end else float("inf")
         self.materials = frozenset(spec.materials)
         self.exempt = frozenset(spec.exempt_countries)
-        self.desk = ServiceQueue(env, f"licence:{name}", spec.reviewers, log)
+        background = (
+            self._background() if spec.mode == "licence" and spec.background_per_year > 0 else None
+        )
+        # Review times are known on filing, so other exporters' applications load
+        # the desk as arithmetic, not SimPy events (they were 43 % of all events).
+        self.desk = KnownServiceQueue(
+            ctx.env, f"licence:{name}", spec.reviewers, ctx.queue_log, ctx.horizon_days, background
+        )
         self.quota_used = 0.0
         self._quota_year = 0
-        self._bg_rng = background_rng
-        if spec.mode == "licence" and spec.background_per_year > 0:
-            env.process(self._background(horizon_days))
 
-    def _background(self, horizon_days: float) -> Generator[simpy.Event, Any, None]:
-        if self.start_day > 0:
-            yield self.env.timeout(min(self.start_day, horizon_days))
-        yield from poisson_arrivals(
-            self.env,
-            self.spec.background_per_year / DAYS_PER_YEAR,
-            self._bg_rng,
-            self._background_application,
-            until=min(self.end_day, horizon_days),
-        )
-
-    def _background_application(self, index: int) -> None:
-        days = max(0.0, self.spec.review_days.sample(self._bg_rng))
-        self.desk.submit(f"bg{index}", days, kind="background", background=True)
+    def _background(self) -> Iterator[BackgroundRequest]:
+        """Other exporters' applications while the regime is in force."""
+        ctx = self.ctx
+        arrivals = ctx.stream(Entity.LICENCE_DESK, self.name, Purpose.ARRIVALS)
+        what = ctx.stream(Entity.LICENCE_DESK, self.name, Purpose.ATTRIBUTES)
+        rate = self.spec.background_per_year / DAYS_PER_YEAR
+        start = max(0.0, self.start_day)
+        until = min(self.end_day, ctx.horizon_days)
+        for index, arrival in enumerate(poisson_times(arrivals, rate, start, until)):
+            days = max(0.0, self.spec.review_days.sample(what))
+            yield BackgroundRequest(arrival, days, "background", f"bg{index}")
 
     def covers(self, origin: str, destination: str, material: str, day: float) -> bool:
         return (
@@ -77,11 +70,16 @@ class ExportRegime:
         )
 
     def apply(
-        self, request_id: str, material: str, qty: float = 0.0
+        self, request_id: str, material: str, qty: float = 0.0, applicant: str = ""
     ) -> Generator[simpy.Event, Any, bool]:
-        """One shipment's licence; returns True if granted."""
-        days = max(0.0, self.spec.review_days.sample(self.rng))
-        denied = bool(self.rng.random() < self.spec.denial_probability.sample(self.rng))
+        """One shipment's licence; returns True if granted.
+
+        Each applicant (the importing buyer) draws from its own stream, so
+        another buyer's extra shipments never change its review times.
+        """
+        rng = self.ctx.stream(Entity.LICENCE_DESK, self.name, Purpose.APPLICATION, applicant)
+        days = max(0.0, self.spec.review_days.sample(rng))
+        denied = bool(rng.random() < self.spec.denial_probability.sample(rng))
         yield from self.desk.serve(
             request_id, days, kind=material, outcome="denied" if denied else "granted"
         )

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from paxsim.models.scenario import Facility as FacilitySpec
+from paxsim.models.streams import Entity, Purpose
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.stocks import Parts, PoolKey, Stock
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["InputSlot", "ProducingFacility"]
 
@@ -48,9 +49,9 @@ class ProducingFacility:
 
     section = "facility"
 
-    def __init__(self, world: World, name: str, spec: FacilitySpec) -> None:
-        self.world = world
-        self.env = world.env
+    def __init__(self, chain: Chain, name: str, spec: FacilitySpec) -> None:
+        self.chain = chain
+        self.env = chain.ctx.env
         self.name = name
         self.spec = spec
         self.country = spec.country
@@ -61,7 +62,7 @@ class ProducingFacility:
         self.limit_reason = "not_online"
         self.produced_since_sample: dict[str, float] = {}
         self.short_since_sample = 0.0
-        cal = world.calendar
+        cal = chain.ctx.calendar
         self._changes = sorted((cal.to_days(c.date), c.capacity) for c in spec.capacity_changes)
         self._trusted_only_day = (
             cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
@@ -83,9 +84,18 @@ class ProducingFacility:
         return True
 
     def start(self) -> None:
-        self.env.process(self._lifecycle())
+        """Operating plants come online now and are stepped by the world's production tick;
+        planned ones run their own lifecycle (permits, build, grid) and step themselves."""
+        if self.spec.status == "planned":
+            self.env.process(self._lifecycle())
+        else:
+            self._come_online()
         if self.spec.outages is not None:
             self.env.process(self._outages())
+
+    @property
+    def steps_itself(self) -> bool:
+        return self.spec.status == "planned"
 
     # ------------------------------------------------------------------ capacity
     def capacity_per_year(self, day: float) -> float:
@@ -117,25 +127,31 @@ class ProducingFacility:
         )
 
     # ------------------------------------------------------------------ processes
-    def _lifecycle(self) -> Generator[simpy.Event, Any, None]:
-        if self.spec.status == "planned":
-            yield from self._build()
+    def _come_online(self) -> None:
         self.online_day = float(self.env.now)
-        self.world.record_event(self.name, "online", self.env.now)
-        step = self.world.step_days
+        self.chain.recorder.event(self.name, "online")
+
+    def tick(self, step_days: float) -> None:
+        """One production step: produce what capacity and inputs allow, then reorder."""
+        # Until an input or an outage says otherwise, output is bounded by capacity.
+        self.limit_reason = "at_capacity"
+        self.produce(step_days)
+        self.reorder()
+
+    def _lifecycle(self) -> Generator[simpy.Event, Any, None]:
+        yield from self._build()
+        self._come_online()
+        step = self.chain.ctx.step_days
         while True:
-            # Until an input or an outage says otherwise, output is bounded by capacity.
-            self.limit_reason = "at_capacity"
-            self.produce(step)
-            self.reorder()
+            self.tick(step)
             yield self.env.timeout(step)
 
     def _build(self) -> Generator[simpy.Event, Any, None]:
-        world = self.world
+        chain = self.chain
         spec = self.spec
         assert spec.project_start is not None and spec.construction_days is not None
-        start_day = world.calendar.to_days(spec.project_start)
-        rng = world.streams.stream(f"build:{self.name}")
+        start_day = chain.ctx.calendar.to_days(spec.project_start)
+        rng = chain.ctx.stream(Entity.FACILITY, self.name, Purpose.BUILD)
         construction = max(0.0, spec.construction_days.sample(rng))
         if start_day > 0:
             yield self.env.timeout(start_day)
@@ -148,11 +164,11 @@ class ProducingFacility:
             permits_needed = False
         grid_proc = None
         if spec.grid_region is not None and spec.grid_mw > 0:
-            region = world.grid[spec.grid_region]
+            region = chain.gates.grid[spec.grid_region]
             grid_proc = self.env.process(region.connect(self.name, spec.grid_mw, milestone))
         if permits_needed:
             for auth in spec.permits:
-                milestone = yield from world.authorities[auth].apply(
+                milestone = yield from chain.gates.authorities[auth].apply(
                     self.name, self.section, milestone
                 )
         self.limit_reason = "under_construction"
@@ -164,22 +180,39 @@ class ProducingFacility:
     def _outages(self) -> Generator[simpy.Event, Any, None]:
         spec = self.spec.outages
         assert spec is not None
-        rng = self.world.streams.stream(f"outage:{self.name}")
+        rng = self.chain.ctx.stream(Entity.FACILITY, self.name, Purpose.OUTAGES)
         while True:
             yield self.env.timeout(max(1e-6, spec.every_days.sample(rng)))
             self.outage_factor = 1.0 - spec.capacity_lost
-            self.world.record_event(self.name, "outage_start", self.env.now)
+            self.chain.recorder.event(self.name, "outage_start")
             yield self.env.timeout(max(0.0, spec.duration_days.sample(rng)))
             self.outage_factor = 1.0
-            self.world.record_event(self.name, "outage_end", self.env.now)
+            self.chain.recorder.event(self.name, "outage_end")
 
     def produce(self, step_days: float) -> None:
         raise NotImplementedError
 
+    def sample_into(self, rows: list[tuple[Any, ...]], now: float) -> None:
+        """This plant's contribution to the time series since the last sample."""
+        kind = self.section
+        name = self.name
+        produced = self.produced_since_sample
+        for material, stock in self.outputs.items():
+            rows.append((now, name, kind, material, "output", produced.get(material, 0.0)))
+            rows.append((now, name, kind, material, "output_stock", stock.level))
+        for material, slot in self.inputs.items():
+            rows.append((now, name, kind, material, "input_stock", slot.stock.level))
+            rows.append((now, name, kind, material, "on_order", slot.on_order))
+        capacity = self.capacity_per_year(now) * self.ramp_factor(now) * self.outage_factor
+        rows.append((now, name, kind, "", "capacity_per_year", capacity))
+        rows.append((now, name, kind, "", "shortfall", self.short_since_sample))
+        self.produced_since_sample = {}
+        self.short_since_sample = 0.0
+
     # ------------------------------------------------------------------ inputs
     def accept_filter(self, material: str) -> Any:
         """Pools this facility may take: trusted only, if a rule says so now."""
-        return self.world.accept_filter(
+        return self.chain.rules.accept_filter(
             self.country, material, self._trusted_only_day, self.env.now
         )
 
@@ -201,7 +234,7 @@ class ProducingFacility:
             if position >= rate * self.spec.reorder_days:
                 continue
             want = rate * self.spec.cover_days - position
-            result = self.world.logistics.source(
+            result = self.chain.logistics.source(
                 self,
                 slot.material,
                 want,
@@ -213,7 +246,7 @@ class ProducingFacility:
             short = want - result.got
             if short > 1e-9:
                 slot.last_reason = result.first_reason
-                self.world.record_shortage(
+                self.chain.recorder.shortage(
                     self.name, slot.material, short, result.first_reason, "order"
                 )
 
@@ -233,11 +266,11 @@ class ProducingFacility:
         if qty <= 1e-12:
             return
         self.outputs[material].put(qty, key)
-        self.world.ledger.produced[material] += qty
+        self.chain.ledger.produced[material] += qty
         self.produced_since_sample[material] = self.produced_since_sample.get(material, 0.0) + qty
-        self.world.record_provenance(self.name, material, key[1], qty)
+        self.chain.recorder.provenance_of(self.name, material, key[1], qty)
 
     def consume(self, slot: InputSlot, qty: float) -> Parts:
         parts = slot.stock.take(qty)
-        self.world.ledger.consumed[slot.material] += Stock.total(parts)
+        self.chain.ledger.consumed[slot.material] += Stock.total(parts)
         return parts

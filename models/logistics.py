@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
+from paxsim.models.streams import Entity, Purpose
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.distributions import _Dist
 from paxsim.sim.stocks import Parts, PoolKey, Stock
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.context import SimContext
+    from paxsim.models.culprits import CulpritTracer
+    from paxsim.models.export_control import ExportRegimes
+    from paxsim.models.ledger import Ledger
+    from paxsim.models.recorder import Recorder
+    from paxsim.models.scenario import Lane
+    from paxsim.models.sourcing_rules import SourcingRules
 
 __all__ = ["Logistics", "Receiver", "SourcingResult", "Supplier"]
 
@@ -62,17 +69,39 @@ class SourcingResult:
 
 
 class Logistics:
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.env = world.env
+    """Moves lots from suppliers to buyers through export control, audit and transit.
+
+    ``suppliers`` is filled by the world once every facility exists (they and
+    logistics need each other).
+    """
+
+    def __init__(
+        self,
+        ctx: SimContext,
+        lanes: dict[str, Lane],
+        domestic_transit_days: _Dist,
+        regimes: ExportRegimes,
+        ledger: Ledger,
+        recorder: Recorder,
+        rules: SourcingRules,
+        tracer: CulpritTracer,
+    ) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
+        self.regimes = regimes
+        self.ledger = ledger
+        self.recorder = recorder
+        self.rules = rules
+        self.tracer = tracer
+        self.suppliers: dict[str, Supplier] = {}
         self._lanes: dict[tuple[str, str], _Dist] = {}
-        for lane in world.scenario.lanes.values():
+        for lane in lanes.values():
             if not lane.enabled:
                 continue
             self._lanes[(lane.from_country, lane.to_country)] = lane.transit_days
             if not lane.one_way:
                 self._lanes.setdefault((lane.to_country, lane.from_country), lane.transit_days)
-        self._domestic = world.scenario.domestic_transit_days
+        self._domestic = domestic_transit_days
         self._shipments = 0
 
     def transit_dist(self, origin: str, destination: str) -> _Dist:
@@ -97,20 +126,21 @@ class Logistics:
         ``order`` (for traced orders, such as a data-center phase's) is the path
         up to now; each shipment extends it with licence, audit and transit.
         """
-        world = self.world
+        suppliers_by_name = self.suppliers
+        regimes_now = self.regimes
         now = self.env.now
         result = SourcingResult()
         remaining = qty
         for name in suppliers:
             if remaining <= 1e-9:
                 break
-            supplier = world.suppliers[name]
+            supplier = suppliers_by_name[name]
             reason = usable(name) if usable is not None else None
             if reason is None and not supplier.can_ship(now):
                 reason = "not_online"
             regimes: list[Any] = []
             if reason is None:
-                regimes = world.regimes.governing(supplier.country, buyer.country, material, now)
+                regimes = regimes_now.governing(supplier.country, buyer.country, material, now)
                 if regimes and regimes[0].spec.mode == "ban":
                     reason = "export_ban"
             stock = supplier.output_stock(material) if reason is None else None
@@ -141,12 +171,12 @@ class Logistics:
         nominal_transit: float,
     ) -> None:
         qty = Stock.total(parts)
-        ledger = self.world.ledger
+        ledger = self.ledger
         ledger.in_transit[material] += qty
         ledger.shipped[material] += qty
         self._shipments += 1
-        self.world.record_shipment(supplier.name, buyer.name, material, qty)
-        if regimes or self.world.audit_days(buyer.country, material) is not None:
+        self.recorder.shipment(supplier.name, buyer.name, material, qty)
+        if regimes or self.rules.audit_days(buyer.country, material, self.env.now) is not None:
             self.env.process(
                 self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
             )
@@ -167,21 +197,27 @@ class Logistics:
         Same outcome as :meth:`_ship` without the process machinery, which is
         most of the cost of the thousands of routine shipments a run makes.
         """
-        world = self.world
         env = self.env
+        ledger = self.ledger
         if supplier.country != buyer.country:
-            world.record_export(supplier, buyer, material, Stock.total(parts))
-        rng = world.streams.stream(f"lane:{supplier.country}>{buyer.country}")
+            self.recorder.export(supplier, buyer, material, Stock.total(parts))
+        rng = self._transit_rng(supplier.country, buyer)
         days = max(0.0, self.transit_dist(supplier.country, buyer.country).sample(rng))
 
         def arrive(_event: simpy.Event) -> None:
             milestone = None
             if order is not None:
                 milestone = order.then("transit", env.now, nominal_transit)
-            world.ledger.in_transit[material] -= Stock.total(parts)
+            ledger.in_transit[material] -= Stock.total(parts)
             buyer.receive(material, parts, milestone)
 
         env.timeout(days).callbacks.append(arrive)
+
+    def _transit_rng(self, origin: str, buyer: Receiver) -> Any:
+        """One stream per lane and buyer: another buyer's shipments never shift these draws."""
+        return self.ctx.stream(
+            Entity.LANE, f"{origin}>{buyer.country}", Purpose.TRANSIT, buyer.name
+        )
 
     def _ship(
         self,
@@ -193,45 +229,47 @@ class Logistics:
         order: Milestone | None,
         nominal_transit: float,
     ) -> Generator[simpy.Event, Any, None]:
-        world = self.world
         env = self.env
+        ledger = self.ledger
+        awaiting = self.tracer.awaiting_licence
         qty = Stock.total(parts)
         milestone = order
         for regime in regimes:
-            world.awaiting_licence[(buyer.name, material)] += 1
+            awaiting[(buyer.name, material)] += 1
             request_id = f"{supplier.name}>{buyer.name}#{self._shipments}"
             applied = env.now
-            granted = yield from regime.apply(request_id, material, qty)
+            granted = yield from regime.apply(request_id, material, qty, applicant=buyer.name)
             if milestone is not None:
                 milestone = milestone.then("export_licence", env.now, 0.0, regime.name)
             if granted and regime.spec.mode == "quota":
                 yield from regime.wait_for_quota(qty)
                 if milestone is not None:
                     milestone = milestone.then("export_quota", env.now, 0.0, regime.name)
-            world.awaiting_licence[(buyer.name, material)] -= 1
-            world.record_licence(
+            awaiting[(buyer.name, material)] -= 1
+            self.recorder.licence(
                 regime.name, supplier.name, buyer.name, material, qty, applied, granted
             )
             if not granted:
                 # A denied lot goes back to the exporter's stock; the buyer orders again.
-                world.ledger.in_transit[material] -= qty
-                world.ledger.denied[material] += qty
+                ledger.in_transit[material] -= qty
+                ledger.denied[material] += qty
                 out = supplier.output_stock(material)
                 assert out is not None
                 out.put_parts(parts)
                 buyer.denied(material, qty)
                 return
         if supplier.country != buyer.country:
-            world.record_export(supplier, buyer, material, qty)
-        audit = world.audit_days(buyer.country, material)
+            self.recorder.export(supplier, buyer, material, qty)
+        audit = self.rules.audit_days(buyer.country, material, env.now)
         if audit is not None:
-            yield env.timeout(max(0.0, audit.sample(world.streams.stream(f"audit:{buyer.name}"))))
+            audit_rng = self.ctx.stream(Entity.BUYER, buyer.name, Purpose.AUDIT)
+            yield env.timeout(max(0.0, audit.sample(audit_rng)))
             if milestone is not None:
                 milestone = milestone.then("trusted_audit", env.now, 0.0)
         transit = self.transit_dist(supplier.country, buyer.country)
-        rng = world.streams.stream(f"lane:{supplier.country}>{buyer.country}")
+        rng = self._transit_rng(supplier.country, buyer)
         yield env.timeout(max(0.0, transit.sample(rng)))
         if milestone is not None:
             milestone = milestone.then("transit", env.now, nominal_transit)
-        world.ledger.in_transit[material] -= qty
+        ledger.in_transit[material] -= qty
         buyer.receive(material, parts, milestone)

@@ -12,7 +12,7 @@ from paxsim.models.facility import ProducingFacility
 from paxsim.models.scenario import Mine as MineSpec
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["Mine"]
 
@@ -21,8 +21,8 @@ class Mine(ProducingFacility):
     section = "mine"
     spec: MineSpec
 
-    def __init__(self, world: World, name: str, spec: MineSpec) -> None:
-        super().__init__(world, name, spec)
+    def __init__(self, chain: Chain, name: str, spec: MineSpec) -> None:
+        super().__init__(chain, name, spec)
         self.add_output(spec.output)
         self._key = (spec.basket, frozenset({spec.country}))
 

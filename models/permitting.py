@@ -9,53 +9,48 @@ shot clock caps the review time (the permit is deemed granted at the deadline).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
 import simpy
 
+from paxsim.models.context import SimContext
 from paxsim.models.scenario import Authority
-from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.models.streams import Entity, Purpose
+from paxsim.sim.arrivals import poisson_times
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.distributions import _Dist
-from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
 __all__ = ["PermitOffice"]
 
 
 class PermitOffice:
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        spec: Authority,
-        log: QueueLog,
-        rng: np.random.Generator,
-        background_rng: np.random.Generator,
-        horizon_days: float,
-    ) -> None:
-        self.env = env
+    """Reviewers in parallel, first come first served; every applicant draws from its own stream.
+
+    Review times are known when an application is filed, so the office is a
+    :class:`~paxsim.sim.queues.KnownServiceQueue`: other sponsors'
+    applications load the reviewers without costing SimPy events.
+    """
+
+    def __init__(self, ctx: SimContext, name: str, spec: Authority) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
         self.name = name
         self.spec = spec
-        self.rng = rng
-        self.queue = ServiceQueue(env, f"permit:{name}", spec.reviewers, log)
         kinds = list(spec.background_mix)
         weights = np.asarray([spec.background_mix[k] for k in kinds], dtype=float)
         self._bg_kinds = kinds
-        # A cumulative table and bisect: numpy's choice(p=...) re-validates p on
-        # every call, which cost ~45 us per background application.
         self._bg_cumulative = list(np.cumsum(weights / weights.sum()))
-        self._bg_rng = background_rng
-        env.process(
-            poisson_arrivals(
-                env,
-                spec.background_per_year / DAYS_PER_YEAR,
-                background_rng,
-                self._background_application,
-                until=horizon_days,
-            )
+        self.queue = KnownServiceQueue(
+            ctx.env,
+            f"permit:{name}",
+            spec.reviewers,
+            ctx.queue_log,
+            ctx.horizon_days,
+            self._background(),
         )
 
     def review_dist(self, kind: str) -> _Dist:
@@ -69,23 +64,32 @@ class PermitOffice:
         clock = self.spec.shot_clock_days
         return days if clock is None else min(days, clock)
 
-    def _background_application(self, index: int) -> None:
-        pick = bisect.bisect_right(self._bg_cumulative, self._bg_rng.random())
-        kind = self._bg_kinds[min(pick, len(self._bg_kinds) - 1)]
-        days = self._cap(max(0.0, self.review_dist(kind).sample(self._bg_rng)))
-        self.queue.submit(f"bg{index}", days, kind=kind, background=True)
+    def _background(self) -> Iterator[BackgroundRequest]:
+        """Other sponsors' applications: Poisson arrivals, each with a kind and a review time."""
+        ctx, spec = self.ctx, self.spec
+        arrivals = ctx.stream(Entity.PERMIT_OFFICE, self.name, Purpose.ARRIVALS)
+        what = ctx.stream(Entity.PERMIT_OFFICE, self.name, Purpose.ATTRIBUTES)
+        times = poisson_times(
+            arrivals, spec.background_per_year / DAYS_PER_YEAR, 0.0, ctx.horizon_days
+        )
+        for index, arrival in enumerate(times):
+            pick = bisect.bisect_right(self._bg_cumulative, what.random())
+            kind = self._bg_kinds[min(pick, len(self._bg_kinds) - 1)]
+            days = self._cap(max(0.0, self.review_dist(kind).sample(what)))
+            yield BackgroundRequest(arrival, days, kind, f"bg{index}")
 
     def apply(
         self, request_id: str, kind: str, start: Milestone
     ) -> Generator[simpy.Event, Any, Milestone]:
         """Run one application to a decision; return ``start`` extended by its segments."""
+        rng = self.ctx.stream(Entity.PERMIT_OFFICE, self.name, Purpose.APPLICATION, request_id)
         milestone = start
         nominal = self.nominal_days(kind)
         attempt = 0
         while True:
             attempt += 1
-            days = self._cap(max(0.0, self.review_dist(kind).sample(self.rng)))
-            challenged = self.rng.random() < self.spec.litigation_probability.sample(self.rng)
+            days = self._cap(max(0.0, self.review_dist(kind).sample(rng)))
+            challenged = rng.random() < self.spec.litigation_probability.sample(rng)
             outcome = "challenged" if challenged else "granted"
             record = yield from self.queue.serve(
                 request_id if attempt == 1 else f"{request_id}#{attempt}",
@@ -99,7 +103,7 @@ class PermitOffice:
             )
             if not challenged:
                 return milestone
-            court_days = max(0.0, self.spec.litigation_days.sample(self.rng))
+            court_days = max(0.0, self.spec.litigation_days.sample(rng))
             yield self.env.timeout(court_days)
             milestone = milestone.then("litigation", self.env.now, 0.0, self.name)
             if self.spec.litigation_outcome == "delay":

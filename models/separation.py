@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from paxsim.models.facility import InputSlot, ProducingFacility
+from paxsim.models.scenario import Basket
 from paxsim.models.scenario import SeparationPlant as SeparationSpec
+from paxsim.models.streams import Entity, Purpose
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.chain import Chain
 
 __all__ = ["SeparationPlant"]
 
@@ -28,17 +30,19 @@ class SeparationPlant(ProducingFacility):
     section = "separation_plant"
     spec: SeparationSpec
 
-    def __init__(self, world: World, name: str, spec: SeparationSpec) -> None:
-        super().__init__(world, name, spec)
-        self.baskets = {k: b.shares for k, b in world.scenario.baskets.items() if b.enabled}
-        for material in world.oxide_materials:
+    def __init__(
+        self, chain: Chain, name: str, spec: SeparationSpec, baskets: dict[str, Basket]
+    ) -> None:
+        super().__init__(chain, name, spec)
+        self.baskets = {k: b.shares for k, b in baskets.items() if b.enabled}
+        for material in sorted({m for shares in self.baskets.values() for m in shares}):
             self.add_output(material)
         self.inputs[spec.input] = InputSlot(name, spec.input, list(spec.suppliers), 1.0)
         self.qualified = set(spec.suppliers if spec.qualified is None else spec.qualified)
         self.qualifying: set[str] = set()
         self.heavy = set(spec.heavy_materials)
         self._heavy_day = (
-            world.calendar.to_days(spec.heavy_from) if spec.heavy_from is not None else 0.0
+            chain.ctx.calendar.to_days(spec.heavy_from) if spec.heavy_from is not None else 0.0
         )
 
     def base_capacity_per_year(self) -> float:
@@ -56,11 +60,11 @@ class SeparationPlant(ProducingFacility):
         return "feedstock_qualification"
 
     def _qualify(self, supplier: str) -> Generator[simpy.Event, Any, None]:
-        rng = self.world.streams.stream(f"qualify:{self.name}:{supplier}")
+        rng = self.chain.ctx.stream(Entity.FACILITY, self.name, Purpose.QUALIFICATION, supplier)
         yield self.env.timeout(max(0.0, self.spec.qualification_days.sample(rng)))
         self.qualified.add(supplier)
         self.qualifying.discard(supplier)
-        self.world.record_event(self.name, f"qualified:{supplier}", self.env.now)
+        self.chain.recorder.event(self.name, f"qualified:{supplier}")
 
     def produce(self, step_days: float) -> None:
         slot = self.inputs[self.spec.input]

@@ -8,7 +8,8 @@ from paxsim.models.scenario import Stockpile as StockpileSpec
 from paxsim.sim.stocks import Stock
 
 if TYPE_CHECKING:
-    from paxsim.models.world import World
+    from paxsim.models.ledger import Ledger
+    from paxsim.sim.calendar import SimCalendar
 
 __all__ = ["StockpileFacility"]
 
@@ -16,8 +17,9 @@ __all__ = ["StockpileFacility"]
 class StockpileFacility:
     section = "stockpile"
 
-    def __init__(self, world: World, name: str, spec: StockpileSpec) -> None:
-        self.world = world
+    def __init__(
+        self, ledger: Ledger, calendar: SimCalendar, name: str, spec: StockpileSpec
+    ) -> None:
         self.name = name
         self.spec = spec
         self.country = spec.country
@@ -25,8 +27,8 @@ class StockpileFacility:
         tags = frozenset(spec.provenance or [spec.country])
         self.stock.put(spec.initial, ("", tags))
         # The reserve exists before the run: count it as produced for the balance.
-        world.ledger.produced[spec.material] += spec.initial
-        self._release_day = world.calendar.to_days(spec.release_from)
+        ledger.produced[spec.material] += spec.initial
+        self._release_day = calendar.to_days(spec.release_from)
         self.outputs = {spec.material: self.stock}
 
     def output_stock(self, material: str) -> Stock | None:

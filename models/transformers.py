@@ -1,59 +1,66 @@
 """Large power transformers: a finite pool of factory slots with a backlog.
 
 Every order (ours and the background's) waits for a slot and is then built;
-lead time = queue wait + build time, so it grows with the backlog.
+lead time = queue wait + build time, so it grows with the backlog. The pool is
+shared by every grid region: it may couple their outcomes (a region that
+orders more lengthens everyone's wait), never their draws. Build times are
+known when an order is placed, so the pool is a
+:class:`~paxsim.sim.queues.KnownServiceQueue` and background orders cost no
+SimPy events; each of our orders brings the build time drawn from the
+ordering request's own stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
 import simpy
 
+from paxsim.models.context import SimContext
 from paxsim.models.scenario import TransformerSupply
-from paxsim.sim.arrivals import poisson_arrivals
+from paxsim.models.streams import Entity, Purpose
+from paxsim.sim.arrivals import poisson_times
 from paxsim.sim.calendar import DAYS_PER_YEAR
-from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
 __all__ = ["TransformerFactory"]
 
+POOL = "pool"
+
 
 class TransformerFactory:
-    def __init__(
-        self,
-        env: simpy.Environment,
-        spec: TransformerSupply,
-        log: QueueLog,
-        rng: np.random.Generator,
-        background_rng: np.random.Generator,
-        horizon_days: float,
-    ) -> None:
-        self.env = env
+    def __init__(self, ctx: SimContext, spec: TransformerSupply) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
         self.spec = spec
-        self.rng = rng
-        self.queue = ServiceQueue(env, "transformers", spec.factory_slots, log)
-        self._bg_rng = background_rng
-        env.process(
-            poisson_arrivals(
-                env,
-                spec.background_per_year / DAYS_PER_YEAR,
-                background_rng,
-                self._background_order,
-                until=horizon_days,
-            )
+        self.queue = KnownServiceQueue(
+            ctx.env,
+            "transformers",
+            spec.factory_slots,
+            ctx.queue_log,
+            ctx.horizon_days,
+            self._background(),
         )
 
     def nominal_days(self) -> float:
         return self.spec.build_days.median()
 
-    def _background_order(self, index: int) -> None:
-        days = max(0.0, self.spec.build_days.sample(self._bg_rng))
-        self.queue.submit(f"bg{index}", days, kind="background", background=True)
+    def _background(self) -> Iterator[BackgroundRequest]:
+        ctx = self.ctx
+        arrivals = ctx.stream(Entity.TRANSFORMERS, POOL, Purpose.ARRIVALS)
+        what = ctx.stream(Entity.TRANSFORMERS, POOL, Purpose.ATTRIBUTES)
+        rate = self.spec.background_per_year / DAYS_PER_YEAR
+        for index, arrival in enumerate(poisson_times(arrivals, rate, 0.0, ctx.horizon_days)):
+            days = max(0.0, self.spec.build_days.sample(what))
+            yield BackgroundRequest(arrival, days, "background", f"bg{index}")
 
-    def order(self, request_id: str) -> Generator[simpy.Event, Any, float]:
+    def build_days(self, rng: np.random.Generator) -> float:
+        """One transformer's build time, drawn from the orderer's stream."""
+        return max(0.0, self.spec.build_days.sample(rng))
+
+    def order(self, request_id: str, build_days: float) -> Generator[simpy.Event, Any, float]:
         """Wait for one transformer; returns the delivery time."""
-        days = max(0.0, self.spec.build_days.sample(self.rng))
-        record = yield from self.queue.serve(request_id, days, kind="upgrade")
+        record = yield from self.queue.serve(request_id, build_days, kind="upgrade")
         return record.end

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import numpy as np
 import simpy
 
-__all__ = ["poisson_arrivals"]
+__all__ = ["poisson_arrivals", "poisson_times"]
 
 
 def poisson_arrivals(
@@ -38,3 +38,28 @@ def poisson_arrivals(
         if body is not None:
             env.process(body)
         index += 1
+
+
+def poisson_times(
+    rng: np.random.Generator,
+    rate_per_day: float,
+    start: float = 0.0,
+    until: float = float("inf"),
+    block: int = 256,
+) -> Iterator[float]:
+    """Arrival times of a Poisson stream on ``[start, until)``, drawn in blocks.
+
+    No SimPy events: a gate whose service times are known on arrival consumes
+    these lazily (see :class:`sim.queues.KnownServiceQueue`). Blocks are a fixed
+    size, so the times depend only on the stream, never on who reads them when.
+    """
+    if rate_per_day <= 0 or start >= until:
+        return
+    mean_gap = 1.0 / rate_per_day
+    now = start
+    while True:
+        for gap in rng.exponential(mean_gap, size=block).tolist():
+            now += gap
+            if now >= until:
+                return
+            yield now

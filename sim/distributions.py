@@ -36,6 +36,10 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` independent draws at once (for exogenous streams drawn in blocks)."""
+        return np.array([self.sample(rng) for _ in range(n)], dtype=float)
+
     def mean(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -56,6 +60,9 @@ class Fixed(_Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return self.value
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, self.value, dtype=float)
 
     def mean(self) -> float:
         return self.value
@@ -83,6 +90,9 @@ class Uniform(_Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size=n)
 
     def mean(self) -> float:
         return 0.5 * (self.low + self.high)
@@ -114,6 +124,9 @@ class Triangular(_Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.triangular(self.min, self.mode, self.max))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.triangular(self.min, self.mode, self.max, size=n)
 
     def mean(self) -> float:
         return (self.min + self.mode + self.max) / 3.0
@@ -157,6 +170,9 @@ class LogNormal(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(self.median_value * math.exp(self.sigma * rng.standard_normal()))
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.median_value * np.exp(self.sigma * rng.standard_normal(n))
+
     def mean(self) -> float:
         return self.median_value * math.exp(0.5 * self.sigma**2)
 
@@ -180,6 +196,9 @@ class Exponential(_Dist):
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean_value))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean_value, size=n)
 
     def mean(self) -> float:
         return self.mean_value

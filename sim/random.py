@@ -1,17 +1,43 @@
 """Named random streams derived from one seed.
 
-Every stochastic entity asks for its own stream by name. A stream depends only
-on ``(seed, name)``, never on creation order, so adding a facility leaves the
-draws of all the others unchanged, and parallel workers reproduce serial runs.
+Every stochastic entity asks for its own stream by a typed
+:class:`StreamName`: *who* draws (an entity of some kind, optionally one
+member of it, such as an applicant at a desk) and *what for* (its purpose). A
+stream depends only on ``(seed, name)``, never on creation order or on what
+other streams drew, so adding a facility, or pulling a lever in one place,
+leaves the draws of every other entity bit-identical (common random numbers),
+and parallel workers reproduce serial runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["StreamFactory", "name_to_key"]
+__all__ = ["StreamFactory", "StreamName", "name_to_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamName:
+    """The identity of one random stream: entity kind and name, purpose, member.
+
+    ``purpose`` separates draws one entity makes for different reasons (when
+    requests arrive, what each request is), so drawing more of one never
+    shifts the other. ``member`` narrows the stream to one party at a shared
+    entity (an applicant at a permit office), so the order in which parties
+    arrive never decides which draw each one gets.
+    """
+
+    kind: str
+    entity: str
+    purpose: str
+    member: str = ""
+
+    def __str__(self) -> str:
+        base = f"{self.kind}:{self.entity}/{self.purpose}"
+        return f"{base}[{self.member}]" if self.member else base
 
 
 def name_to_key(name: str) -> tuple[int, ...]:
@@ -37,21 +63,28 @@ class StreamFactory:
                 raise ValueError(f"seed must be a non-negative integer, got {entropy!r}")
             self._root_entropy = int(entropy)
             self._root_key = ()
-        self._streams: dict[str, np.random.Generator] = {}
+        self._streams: dict[StreamName, np.random.Generator] = {}
 
     @property
-    def entropy(self) -> object:
-        return self._root_entropy
+    def entropy(self) -> int:
+        return int(self._root_entropy)
 
-    def stream(self, name: str) -> np.random.Generator:
+    @property
+    def root_key(self) -> tuple[int, ...]:
+        """The spawn key every stream name's key is appended to."""
+        return self._root_key
+
+    def stream(self, name: StreamName) -> np.random.Generator:
         gen = self._streams.get(name)
         if gen is None:
+            if not isinstance(name, StreamName):
+                raise TypeError(f"stream names are StreamName, got {type(name).__name__}")
             seq = np.random.SeedSequence(
-                self._root_entropy, spawn_key=self._root_key + name_to_key(name)
+                self._root_entropy, spawn_key=self._root_key + name_to_key(str(name))
             )
             gen = np.random.Generator(np.random.PCG64(seq))
             self._streams[name] = gen
         return gen
 
     def names(self) -> list[str]:
-        return sorted(self._streams)
+        return sorted(str(n) for n in self._streams)

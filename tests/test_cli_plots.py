@@ -44,8 +44,8 @@ def _check_png(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "waterfall"),
-    [((), False), (("--set", "time.end=2035-01-01"), True)],
-    ids=["tiny", "tiny-to-2035"],
+    [(("--set", "time.end=2026-01-01"), False), (("--set", "time.end=2035-01-01"), True)],
+    ids=["tiny-to-2026", "tiny-to-2035"],
 )
 def test_run_plots_writes_valid_pngs_headless(
     tmp_path: Path, overrides: tuple[str, ...], waterfall: bool

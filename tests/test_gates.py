@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -10,14 +11,17 @@ import pandas as pd
 import pytest
 import simpy
 
-from paxsim.models.interconnection import GridRegionGate
+from paxsim.models.context import SimContext
+from paxsim.models.grid import GridRegionGate
 from paxsim.models.loader import load_scenario
 from paxsim.models.permitting import PermitOffice
 from paxsim.models.scenario import Authority, GridRegion
 from paxsim.models.simulation import simulate
 from paxsim.models.world import CAUSES
 from paxsim.sim.attribution import Milestone
+from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.queues import QueueLog
+from paxsim.sim.random import StreamFactory
 
 TINY = Path(__file__).parent / "scenarios" / "tiny.toml"
 
@@ -75,6 +79,17 @@ def test_quota_caps_yearly_exports() -> None:
 
 
 # ---------------------------------------------------------------------------- interconnection
+def _ctx(seed: int = 1, horizon_days: float = 1e5) -> SimContext:
+    return SimContext(
+        env=simpy.Environment(),
+        streams=StreamFactory(seed),
+        calendar=SimCalendar(dt.date(2025, 1, 1)),
+        horizon_days=horizon_days,
+        step_days=7.0,
+        queue_log=QueueLog(),
+    )
+
+
 def _gate(**fields: object) -> tuple[simpy.Environment, GridRegionGate, QueueLog]:
     spec = GridRegion.model_validate(
         {
@@ -90,11 +105,9 @@ def _gate(**fields: object) -> tuple[simpy.Environment, GridRegionGate, QueueLog
             **fields,
         }
     )
-    env = simpy.Environment()
-    log = QueueLog()
-    rng = np.random.default_rng(1)
-    gate = GridRegionGate(env, "r", spec, log, rng, np.random.default_rng(2), None, 1e5)
-    return env, gate, log
+    ctx = _ctx()
+    gate = GridRegionGate(ctx, "r", spec, None)
+    return ctx.env, gate, ctx.queue_log
 
 
 def _connect(env: simpy.Environment, gate: GridRegionGate, mw: float, **kw: object):  # type: ignore[no-untyped-def]
@@ -132,9 +145,6 @@ def test_flexible_connection_energises_a_share_early() -> None:
 
 
 def test_prebuilt_upgrade_adds_headroom_on_its_date() -> None:
-    import datetime as dt
-
-    from paxsim.sim.calendar import SimCalendar
 
     spec = GridRegion.model_validate(
         {
@@ -150,19 +160,9 @@ def test_prebuilt_upgrade_adds_headroom_on_its_date() -> None:
             "source": "assumption: test",
         }
     )
-    env = simpy.Environment()
-    cal = SimCalendar(dt.date(2025, 1, 1))
-    gate = GridRegionGate(
-        env,
-        "r",
-        spec,
-        QueueLog(),
-        np.random.default_rng(1),
-        np.random.default_rng(2),
-        None,
-        1e5,
-        cal,
-    )
+    ctx = _ctx()
+    env = ctx.env
+    gate = GridRegionGate(ctx, "r", spec, None)
     proc = env.process(gate.connect("p", 200, Milestone.origin(0.0)))
     env.run()
     assert proc.value.full.time == pytest.approx(110)  # no 5000-day upgrade
@@ -223,11 +223,9 @@ def _office(**fields: object) -> tuple[simpy.Environment, PermitOffice]:
             **fields,
         }
     )
-    env = simpy.Environment()
-    office = PermitOffice(
-        env, "o", spec, QueueLog(), np.random.default_rng(1), np.random.default_rng(2), 1e5
-    )
-    return env, office
+    ctx = _ctx()
+    office = PermitOffice(ctx, "o", spec)
+    return ctx.env, office
 
 
 def test_shot_clock_caps_review() -> None:

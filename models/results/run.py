@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from paxsim.models.world import CAUSES, World
+from paxsim.models.phase_outcome import CAUSES
+from paxsim.models.world import World
 
 __all__ = ["TABLES", "Results", "collect"]
 
@@ -130,7 +131,7 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
     cal = world.calendar
     rows: list[dict[str, Any]] = []
     segments: list[dict[str, Any]] = []
-    recorded = {r[2]: r for r in world.phases}
+    recorded = {r.phase_id: r for r in world.recorder.phases}
     for project in world.datacenters.values():
         for index, phase in enumerate(project.spec.phases):
             pid = project.phase_id(index)
@@ -168,22 +169,22 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                 for cause in (*CAUSES, "plan_optimism", "unused_float"):
                     row[f"days_{cause}"] = np.nan
             else:
-                days: dict[str, float] = rec[13]
-                online_day = rec[10]
+                days: dict[str, float] = rec.days
+                online_day = rec.online_day
                 row |= {
                     "online_day": online_day,
-                    "full_online_day": rec[15],
-                    "initial_share": rec[16],
+                    "full_online_day": rec.full_online_day,
+                    "initial_share": rec.initial_share,
                     "online_by_horizon": True,
                     "delay_days": online_day - planned,
                     "delay_at_least_days": online_day - planned,
                     "delay_vs_unconstrained_days": online_day - unconstrained,
-                    "held_back_by": rec[11] or "nothing (on plan)",
-                    "culprit": rec[12],
+                    "held_back_by": rec.critical_cause or "nothing (on plan)",
+                    "culprit": rec.culprit,
                 }
                 for cause in (*CAUSES, "plan_optimism", "unused_float"):
                     row[f"days_{cause}"] = days.get(cause, 0.0)
-                for order, seg in enumerate(rec[14]):
+                for order, seg in enumerate(rec.path):
                     segments.append(
                         {
                             "phase_id": pid,
@@ -307,7 +308,7 @@ def _trusted_share(provenance: pd.DataFrame) -> pd.DataFrame:
 
 def collect(world: World, meta: dict[str, Any] | None = None) -> Results:
     projects, critical = _projects(world)
-    provenance = _with_dates(world, world.provenance.to_frame(), {"time": "date"})
+    provenance = _with_dates(world, world.recorder.provenance.to_frame(), {"time": "date"})
     if len(provenance):
         provenance["trusted"] = provenance["trusted"].astype(bool)
     queue = _with_dates(
@@ -319,19 +320,23 @@ def collect(world: World, meta: dict[str, Any] | None = None) -> Results:
         start=pd.Timestamp(world.calendar.start),
         projects=projects,
         critical_path=critical,
-        facility_timeseries=_with_dates(world, world.timeseries.to_frame(), {"time": "date"}),
+        facility_timeseries=_with_dates(
+            world, world.recorder.timeseries.to_frame(), {"time": "date"}
+        ),
         queue_records=queue,
         capacity_online=_capacity_online(world, projects),
         trusted_share=_trusted_share(provenance),
         provenance=provenance,
-        shortages=_with_dates(world, world.shortages.to_frame(), {"time": "date"}),
-        shipments=_with_dates(world, world.shipments.to_frame(), {"time": "date"}),
-        licences=_with_dates(world, world.licences.to_frame(), {"applied": "applied_date"}),
-        exports=_with_dates(world, world.exports.to_frame(), {"time": "date"}),
-        grid_requests=_with_dates(
-            world, world.grid_requests.to_frame(), {"arrival": "arrival_date"}
+        shortages=_with_dates(world, world.recorder.shortages.to_frame(), {"time": "date"}),
+        shipments=_with_dates(world, world.recorder.shipments.to_frame(), {"time": "date"}),
+        licences=_with_dates(
+            world, world.recorder.licences.to_frame(), {"applied": "applied_date"}
         ),
-        events=_with_dates(world, world.events.to_frame(), {"time": "date"}),
+        exports=_with_dates(world, world.recorder.exports.to_frame(), {"time": "date"}),
+        grid_requests=_with_dates(
+            world, world.recorder.grid_requests.to_frame(), {"arrival": "arrival_date"}
+        ),
+        events=_with_dates(world, world.recorder.events.to_frame(), {"time": "date"}),
         balance=_balance(world),
         meta=dict(meta or {}),
     )

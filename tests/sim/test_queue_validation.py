@@ -35,7 +35,7 @@ from scipy import stats
 
 from paxsim.sim.arrivals import poisson_arrivals
 from paxsim.sim.queues import QueueLog, ServiceQueue
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.random import StreamFactory, name_to_key
 
 ROOT_SEED = 20_240_612
 CONFIDENCE = 0.95
@@ -133,6 +133,16 @@ def confidence_interval(rep_means: list[float] | np.ndarray) -> Estimate:
     return Estimate(float(x.mean()), float(t * x.std(ddof=1) / math.sqrt(r)), r)
 
 
+def validation_stream(factory: StreamFactory, name: str) -> np.random.Generator:
+    """The stream the published validation figures were drawn from (docs/model.md).
+
+    Derived as StreamFactory derived streams before names were typed, so the
+    figures stay reproducible: the seeds were fixed before the results were seen.
+    """
+    root = np.random.SeedSequence(factory.entropy, spawn_key=factory.root_key + name_to_key(name))
+    return np.random.Generator(np.random.PCG64(root))
+
+
 def replication_factories(label: str, n: int) -> list[StreamFactory]:
     """One StreamFactory per replication, from independent SeedSequence children."""
     root = np.random.SeedSequence(ROOT_SEED, spawn_key=(zlib.crc32(label.encode()),))
@@ -143,8 +153,8 @@ def run_mmc(
     lam: float, mu: float, c: int, factory: StreamFactory, until: float
 ) -> tuple[QueueLog, float]:
     """One M/M/c run: Poisson arrivals on [0, until], drained; returns the log and end time."""
-    arrivals = factory.stream("arrivals")
-    service = factory.stream("service")
+    arrivals = validation_stream(factory, "arrivals")
+    service = validation_stream(factory, "service")
     env = simpy.Environment()
     log = QueueLog()
     queue = ServiceQueue(env, "mmc", c, log)
@@ -298,9 +308,9 @@ def periodic_window(period: float) -> Callable[[float], float]:
 
 def model_window(period: float) -> Callable[[float], float]:
     """``GridRegionGate.next_window`` on a stand-in carrying only its spec fields."""
-    interconnection = pytest.importorskip("paxsim.models.interconnection")
+    interconnection = pytest.importorskip("paxsim.models.grid.studies")
     gate = SimpleNamespace(spec=SimpleNamespace(cluster_cycle_days=period, first_window_days=0.0))
-    return lambda now: interconnection.GridRegionGate.next_window(gate, now)
+    return lambda now: interconnection.Studies.next_window(gate, now)
 
 
 def run_cluster_windows(
@@ -325,7 +335,9 @@ def run_cluster_windows(
             yield env.timeout(window - env.now)
         yield from studies.serve(rid, study_days)
 
-    env.process(poisson_arrivals(env, rate, factory.stream("arrivals"), request, until=until))
+    env.process(
+        poisson_arrivals(env, rate, validation_stream(factory, "arrivals"), request, until=until)
+    )
     env.run()
     rows = np.array([(submitted[r.request_id], r.end) for r in log.records])
     return rows, log
@@ -379,8 +391,8 @@ def test_model_next_window_with_first_window_at_zero(now: float, expected: float
 
 
 def test_model_next_window_first_window_and_no_clustering() -> None:
-    interconnection = pytest.importorskip("paxsim.models.interconnection")
-    nw = interconnection.GridRegionGate.next_window
+    interconnection = pytest.importorskip("paxsim.models.grid.studies")
+    nw = interconnection.Studies.next_window
 
     def gate(cycle: float, first: float) -> SimpleNamespace:
         return SimpleNamespace(

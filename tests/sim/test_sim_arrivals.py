@@ -11,7 +11,7 @@ import simpy
 from scipy import stats
 
 from paxsim.sim.arrivals import poisson_arrivals
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.random import StreamFactory, StreamName
 
 
 def collect(
@@ -25,7 +25,13 @@ def collect(
         yield env.timeout(0)
 
     env.process(
-        poisson_arrivals(env, rate, StreamFactory(seed).stream("bg"), on_arrival, until=until)
+        poisson_arrivals(
+            env,
+            rate,
+            StreamFactory(seed).stream(StreamName("test", "bg", "draws")),
+            on_arrival,
+            until=until,
+        )
     )
     env.run(until=run_until)
     return seen

@@ -21,7 +21,7 @@ from paxsim.sim.distributions import (
     Uniform,
     as_distribution,
 )
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.random import StreamFactory, StreamName
 
 N = 40_000
 
@@ -51,7 +51,7 @@ _SPEC = TypeAdapter(DistributionSpec)
 
 
 def draw(dist: object, name: str, n: int = N) -> np.ndarray:
-    rng = StreamFactory(20_240_601).stream(f"dist:{name}")
+    rng = StreamFactory(20_240_601).stream(StreamName("test", f"dist:{name}", "draws"))
     return np.array([dist.sample(rng) for _ in range(n)])  # type: ignore[attr-defined]
 
 

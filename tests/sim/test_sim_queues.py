@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from paxsim.sim.arrivals import poisson_arrivals
 from paxsim.sim.queues import QueueLog, ServiceQueue
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.random import StreamFactory, StreamName
 from paxsim.sim.records import QueueRecord
 
 
@@ -219,7 +219,7 @@ def test_negative_service_time_is_an_error() -> None:
 # --------------------------------------------------------------------------- properties
 def run_mmc(lam: float, mu: float, c: int, seed: int, until: float) -> pd.DataFrame:
     f = StreamFactory(seed)
-    svc = f.stream("service")
+    svc = f.stream(StreamName("test", "service", "draws"))
     env = simpy.Environment()
     log = QueueLog()
     q = ServiceQueue(env, "prop", c, log)
@@ -227,7 +227,7 @@ def run_mmc(lam: float, mu: float, c: int, seed: int, until: float) -> pd.DataFr
         poisson_arrivals(
             env,
             lam,
-            f.stream("arrivals"),
+            f.stream(StreamName("test", "arrivals", "draws")),
             lambda i: q.serve(f"r{i}", float(svc.exponential(1 / mu))),
             until=until,
         )

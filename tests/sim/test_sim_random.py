@@ -9,13 +9,19 @@ import sys
 import numpy as np
 import pytest
 
-from paxsim.sim.random import StreamFactory, name_to_key
+from paxsim.sim.random import StreamFactory, StreamName, name_to_key
+
+
+def sn(text: str) -> StreamName:
+    """A test stream name; the kind and purpose do not matter here."""
+    return StreamName("test", text, "draws")
+
 
 N = 8
 
 
 def draws(factory: StreamFactory, name: str, n: int = N) -> np.ndarray:
-    return factory.stream(name).random(n)
+    return factory.stream(sn(name)).random(n)
 
 
 def test_same_seed_and_name_give_identical_draws() -> None:
@@ -41,8 +47,8 @@ def test_draws_do_not_depend_on_interleaving_with_other_streams() -> None:
     mixed = StreamFactory(7)
     got = []
     for _ in range(20):
-        mixed.stream("noise").random(3)
-        got.append(mixed.stream("x").random())
+        mixed.stream(sn("noise")).random(3)
+        got.append(mixed.stream(sn("x")).random())
     np.testing.assert_array_equal(expected, np.array(got))
 
 
@@ -50,7 +56,7 @@ def test_adding_a_new_stream_leaves_the_others_unchanged() -> None:
     before = StreamFactory(2024)
     old = {name: draws(before, name) for name in ("fab:TW", "mine:CN")}
     after = StreamFactory(2024)
-    after.stream("new-facility").random(1000)  # a facility added to the scenario
+    after.stream(sn("new-facility")).random(1000)  # a facility added to the scenario
     for name, values in old.items():
         np.testing.assert_array_equal(draws(after, name), values)
 
@@ -66,25 +72,25 @@ def test_different_names_and_seeds_differ() -> None:
 
 def test_streams_are_uncorrelated() -> None:
     f = StreamFactory(11)
-    x = f.stream("x").standard_normal(50_000)
-    y = f.stream("y").standard_normal(50_000)
+    x = f.stream(sn("x")).standard_normal(50_000)
+    y = f.stream(sn("y")).standard_normal(50_000)
     # |r| has standard error 1/sqrt(n) ~ 0.0045 under independence
     assert abs(np.corrcoef(x, y)[0, 1]) < 0.025
 
 
 def test_same_name_returns_the_same_generator_object() -> None:
     f = StreamFactory(3)
-    g = f.stream("q")
-    assert f.stream("q") is g
+    g = f.stream(sn("q"))
+    assert f.stream(sn("q")) is g
     first = g.random()
-    assert f.stream("q").random() != first  # the stream continues, it is not reset
+    assert f.stream(sn("q")).random() != first  # the stream continues, it is not reset
 
 
 def test_names_lists_created_streams_sorted() -> None:
     f = StreamFactory(3)
     for name in ("zeta", "alpha", "mid", "alpha"):
-        f.stream(name)
-    assert f.names() == ["alpha", "mid", "zeta"]
+        f.stream(sn(name))
+    assert f.names() == [str(sn(n)) for n in ("alpha", "mid", "zeta")]
     assert StreamFactory(3).names() == []
 
 
@@ -128,8 +134,8 @@ def test_bad_seed_rejected(bad: object) -> None:
 
 
 def test_zero_and_huge_seeds_accepted() -> None:
-    assert StreamFactory(0).stream("a").random() != StreamFactory(1).stream("a").random()
-    StreamFactory(2**128 + 1).stream("a").random()
+    assert StreamFactory(0).stream(sn("a")).random() != StreamFactory(1).stream(sn("a")).random()
+    StreamFactory(2**128 + 1).stream(sn("a")).random()
 
 
 def test_name_to_key_shape_and_stability() -> None:
@@ -145,10 +151,10 @@ def test_name_to_key_shape_and_stability() -> None:
 
 def test_golden_draw_is_stable() -> None:
     """Published results depend on this derivation: changing it must be deliberate."""
-    key = name_to_key("golden")
+    key = name_to_key(str(sn("golden")))
     expected_key = _golden_key()
     assert key == expected_key
-    value = StreamFactory(12345).stream("golden").random()
+    value = StreamFactory(12345).stream(sn("golden")).random()
     seq = np.random.SeedSequence(12345, spawn_key=expected_key)
     assert value == np.random.Generator(np.random.PCG64(seq)).random()
 
@@ -156,13 +162,14 @@ def test_golden_draw_is_stable() -> None:
 def _golden_key() -> tuple[int, ...]:
     import hashlib
 
-    digest = hashlib.blake2b(b"golden", digest_size=16).digest()
+    digest = hashlib.blake2b(b"test:golden/draws", digest_size=16).digest()
     return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
 
 def test_streams_do_not_depend_on_python_hash_seed() -> None:
     code = (
-        "from sim.random import StreamFactory\nprint(repr(StreamFactory(5).stream('x').random()))"
+        "from paxsim.sim.random import StreamFactory, StreamName\n"
+        "print(repr(StreamFactory(5).stream(StreamName('test', 'x', 'draws')).random()))"
     )
     outs = set()
     for hash_seed in ("1", "2"):
@@ -171,5 +178,24 @@ def test_streams_do_not_depend_on_python_hash_seed() -> None:
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
         outs.add(out.stdout.strip())
-    outs.add(repr(StreamFactory(5).stream("x").random()))
+    outs.add(repr(StreamFactory(5).stream(sn("x")).random()))
     assert len(outs) == 1
+
+
+def test_free_strings_are_refused_as_stream_names() -> None:
+    with pytest.raises(TypeError, match="StreamName"):
+        StreamFactory(1).stream("grid:ercot")  # type: ignore[arg-type]
+
+
+def test_purpose_and_member_separate_streams() -> None:
+    f = StreamFactory(4)
+    base = StreamName("grid", "ercot", "arrivals", "load")
+    others = [
+        StreamName("grid", "ercot", "attributes", "load"),
+        StreamName("grid", "ercot", "arrivals", "generation"),
+        StreamName("grid", "pjm", "arrivals", "load"),
+        StreamName("permit", "ercot", "arrivals", "load"),
+    ]
+    first = f.stream(base).random(4)
+    for other in others:
+        assert not np.array_equal(first, StreamFactory(4).stream(other).random(4))

@@ -1,0 +1,17 @@
+"""Grid interconnection: one gate per region (studies, headroom, background requests)."""
+
+from paxsim.models.grid.gate import GridRegionGate
+from paxsim.models.grid.request import (
+    GRID_REQUEST_COLUMNS,
+    MAX_RESTUDIES,
+    GridConnection,
+    GridRequest,
+)
+
+__all__ = [
+    "GRID_REQUEST_COLUMNS",
+    "MAX_RESTUDIES",
+    "GridConnection",
+    "GridRegionGate",
+    "GridRequest",
+]

@@ -1,0 +1,258 @@
+"""A grid region's interconnection gate: studies, then capacity, then energisation.
+
+How a request moves (ours, a planned plant's, or background load and
+generation): studies (:mod:`~paxsim.models.grid.studies`), then capacity
+(:mod:`~paxsim.models.grid.capacity`): spare MW or a network upgrade; with
+``flexible_connection_share`` > 0, that share of the MW is energised early
+(non-firm) and the rest after the upgrade. Then energisation works
+(``connection_days``). Background generation instead builds its plant
+(``generation_build_days``) and reaches commercial operation, or withdraws
+after its studies. The gate owns its ``grid_requests`` table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from paxsim.models.context import SimContext
+from paxsim.models.grid.background import AttributeBlocks, BackgroundAttributes, PredrawnDraws
+from paxsim.models.grid.capacity import Headroom
+from paxsim.models.grid.request import (
+    GRID_REQUEST_COLUMNS,
+    MAX_RESTUDIES,
+    GridConnection,
+    GridRequest,
+    RequestDraws,
+)
+from paxsim.models.grid.studies import Studies
+from paxsim.models.scenario import GridRegion
+from paxsim.models.streams import Entity, Purpose
+from paxsim.models.transformers import TransformerFactory
+from paxsim.sim.arrivals import poisson_times
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.calendar import DAYS_PER_YEAR
+from paxsim.sim.records import RecordList
+
+__all__ = ["GridRegionGate"]
+
+
+class GridRegionGate:
+    def __init__(
+        self,
+        ctx: SimContext,
+        name: str,
+        spec: GridRegion,
+        transformers: TransformerFactory | None,
+        requests: RecordList | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.env = ctx.env
+        self.name = name
+        self.spec = spec
+        self.requests = requests if requests is not None else RecordList(GRID_REQUEST_COLUMNS)
+        self.studies = Studies(
+            ctx.env,
+            name,
+            spec,
+            ctx.queue_log,
+            ctx.stream(Entity.GRID, name, Purpose.STUDIES),
+            ctx.horizon_days,
+        )
+        self.headroom = Headroom(ctx.env, name, spec, transformers)
+        self._withdraw_scale = (
+            spec.first_ready_withdrawal_factor if spec.queue_order == "first_ready" else 1.0
+        )
+        self._start_background()
+        for up in spec.prebuilt_upgrades:
+            self.headroom.add_prebuilt(max(0.0, ctx.calendar.to_days(up.ready)), up.mw)
+
+    # ------------------------------------------------------------------ state others read
+    @property
+    def queue(self) -> Any:
+        return self.studies.queue
+
+    @property
+    def spare_mw(self) -> float:
+        return self.headroom.spare_mw
+
+    @property
+    def reserved_mw(self) -> float:
+        return self.headroom.reserved_mw
+
+    @property
+    def connected_mw(self) -> float:
+        return self.headroom.connected_mw
+
+    @property
+    def upgrades_started(self) -> int:
+        return self.headroom.upgrades_started
+
+    def nominal_days(self) -> float:
+        """Request to energisation with no queue, no window wait and no upgrade."""
+        return self.studies.nominal_days() + self.spec.connection_days.median()
+
+    def next_window(self, now: float) -> float:
+        return self.studies.next_window(now)
+
+    def sample_into(self, rows: list[tuple[Any, ...]], now: float) -> None:
+        """The gate's contribution to the time series."""
+        rows.append((now, self.name, "grid", "", "spare_mw", self.spare_mw))
+        rows.append((now, self.name, "grid", "", "study_queue", float(self.queue.in_queue)))
+
+    # ------------------------------------------------------------------ background
+    def _start_background(self) -> None:
+        ctx, spec = self.ctx, self.spec
+        for kind, per_year, size in (
+            ("load", spec.background_load_per_year, spec.background_load_mw),
+            ("generation", spec.background_generation_per_year, spec.background_generation_mw),
+        ):
+            if per_year <= 0:
+                continue
+            times = poisson_times(
+                ctx.stream(Entity.GRID, self.name, Purpose.ARRIVALS, kind),
+                per_year / DAYS_PER_YEAR,
+                0.0,
+                ctx.horizon_days,
+            )
+            what = AttributeBlocks(
+                ctx.stream(Entity.GRID, self.name, Purpose.ATTRIBUTES, kind), spec, size
+            )
+            self.env.process(self._arrivals(times, what, kind))
+        self._seed_backlog()
+
+    def _arrivals(
+        self, times: Any, what: AttributeBlocks, kind: str
+    ) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for index, arrival in enumerate(times):
+            yield env.timeout(arrival - env.now)
+            env.process(self._background_request(f"bg-{kind}{index}", kind, next(what)))
+
+    def _seed_backlog(self) -> None:
+        """Requests already in the queue when the simulation starts (the real queue is not empty).
+
+        They split between load and generation in proportion to the two
+        background rates, and enter at time 0 in that order.
+        """
+        spec = self.spec
+        if spec.initial_backlog <= 0:
+            return
+        total_rate = spec.background_load_per_year + spec.background_generation_per_year
+        load_share = spec.background_load_per_year / total_rate if total_rate > 0 else 0.0
+        rng = self.ctx.stream(Entity.GRID, self.name, Purpose.BACKLOG)
+        kinds = rng.random(spec.initial_backlog) < load_share
+        sizes = {
+            "load": AttributeBlocks(rng, spec, spec.background_load_mw),
+            "generation": AttributeBlocks(rng, spec, spec.background_generation_mw),
+        }
+        # Draw every backlog request's attributes before any runs: fixed order.
+        drawn = []
+        for is_load in kinds.tolist():
+            kind = "load" if is_load else "generation"
+            drawn.append((kind, next(sizes[kind])))
+        for i, (kind, attrs) in enumerate(drawn):
+            self.env.process(self._background_request(f"backlog-{kind}{i}", kind, attrs))
+
+    def _background_request(
+        self, request_id: str, kind: str, attrs: BackgroundAttributes
+    ) -> Generator[simpy.Event, Any, None]:
+        draws: PredrawnDraws = attrs.draws
+        req = GridRequest(
+            request_id, kind, True, attrs.mw, self.env.now, draws, self._withdraw_scale
+        )
+        # Background requests carry one overall withdrawal probability during
+        # studies, spread evenly over the phases.
+        stages = 1 if self.spec.parallel_studies else max(1, len(self.spec.phases()))
+        req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** (1.0 / stages)
+        yield from self.studies.study(req, Milestone.origin(self.env.now))
+        if req.withdrawn:
+            self._record(req, math.nan, "withdrawn")
+            return
+        if kind == "generation":
+            if draws.post_study_withdraws():
+                self._record(req, math.nan, "withdrawn_after_study")
+                return
+            yield self.env.timeout(draws.generation_build_days())
+            self._record(req, self.env.now, "operating")
+            return
+        yield from self.headroom.secure(req, Milestone.origin(self.env.now))
+        yield self.env.timeout(draws.connection_days())
+        self.headroom.connected_mw += req.mw
+        self._record(req, self.env.now, "energized")
+
+    # ------------------------------------------------------------------ a project's request
+    def connect(
+        self,
+        request_id: str,
+        mw: float,
+        start: Milestone,
+        designated: bool = False,
+    ) -> Generator[simpy.Event, Any, GridConnection]:
+        """A project's request from submission to energisation, with its critical path.
+
+        The request draws from its own stream. Our projects do not walk away: a
+        drawn withdrawal sends them back through the studies (up to
+        ``MAX_RESTUDIES`` times).
+        """
+        rng = self.ctx.stream(Entity.GRID, self.name, Purpose.REQUEST, request_id)
+        draws = RequestDraws(rng, self.spec)
+        req = GridRequest(
+            request_id, "project", False, mw, self.env.now, draws, self._withdraw_scale
+        )
+        req.designated = designated
+        path = start
+        for attempt in range(MAX_RESTUDIES + 1):
+            req.withdrawn = False
+            yield from self.studies.study(req, path)
+            path = req.path
+            if not req.withdrawn:
+                break
+            req.request_id = f"{request_id}#{attempt + 2}"
+        req.path = path
+        share = self.spec.flexible_connection_share
+        early: Milestone | None = None
+        if share > 0 and not self.headroom.fits(req):
+            early_proc = self.env.process(self._energize_early(path, draws))
+            full = yield from self.headroom.secure(req, path)
+            early = yield early_proc
+        else:
+            full = yield from self.headroom.secure(req, path)
+            share = 0.0
+        yield self.env.timeout(draws.connection_days())
+        self.headroom.connected_mw += req.mw
+        full = full.then(
+            "grid_energization", self.env.now, self.spec.connection_days.median(), self.name
+        )
+        self._record(req, self.env.now, "energized")
+        if early is not None and early.time >= full.time:
+            early, share = None, 0.0
+        return GridConnection(full, early, share)
+
+    def _energize_early(
+        self, path: Milestone, draws: RequestDraws
+    ) -> Generator[simpy.Event, Any, Milestone]:
+        yield self.env.timeout(draws.early_connection_days())
+        return path.then(
+            "grid_energization", self.env.now, self.spec.connection_days.median(), "flexible"
+        )
+
+    # ------------------------------------------------------------------ records
+    def _record(self, req: GridRequest, energized: float, outcome: str) -> None:
+        self.requests.rows.append(
+            (
+                self.name,
+                req.request_id,
+                req.kind,
+                req.background,
+                req.mw,
+                req.arrival,
+                req.study_start,
+                req.path.time,
+                energized,
+                outcome,
+            )
+        )

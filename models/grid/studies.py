@@ -1,0 +1,171 @@
+"""Interconnection studies: readiness, cluster windows, study phases, restudies.
+
+1. *Readiness* (only under ``queue_order = "first_ready"``): the request must
+   show it is ready (site control, deposits: ``readiness_days``) before it may
+   join a study; in exchange, withdrawals during studies are scaled down by
+   ``first_ready_withdrawal_factor``.
+2. *Studies.* With ``cluster_cycle_days > 0`` requests wait for the next
+   window and are studied together as a cluster: each study phase takes one
+   draw (from the region's study stream) for the whole cluster and needs one
+   of the region's study teams. After each phase, each member may withdraw; a
+   withdrawal triggers a restudy of the rest of the cluster
+   (``restudy_days``). Without clusters every request is studied on its own,
+   first come first served, phase by phase. ``parallel_studies`` runs the
+   phases at the same time (the longest sets the pace). A designated site
+   skips the window and goes to the front of the study queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from paxsim.models.grid.request import GridRequest, PhasePlan, RequestDraws
+from paxsim.models.scenario import GridRegion
+from paxsim.sim.attribution import Milestone
+from paxsim.sim.queues import QueueLog, ServiceQueue
+from paxsim.sim.records import QueueRecord
+
+__all__ = ["Studies"]
+
+
+class Studies:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: GridRegion,
+        log: QueueLog,
+        cluster_rng: np.random.Generator,
+        horizon_days: float,
+    ) -> None:
+        self.env = env
+        self.name = name
+        self.spec = spec
+        self.log = log
+        self.queue = ServiceQueue(env, f"grid:{name}", spec.study_teams, log, prioritised=True)
+        self._cluster_draws = RequestDraws(cluster_rng, spec)
+        self._pending: list[GridRequest] = []
+        self._clusters = 0
+        if spec.cluster_cycle_days > 0:
+            env.process(self._windows(horizon_days))
+
+    # ------------------------------------------------------------------ planning figures
+    def nominal_days(self) -> float:
+        medians = [p.days.median() for p in self.spec.phases()]
+        return max(medians) if self.spec.parallel_studies else sum(medians)
+
+    def next_window(self, now: float) -> float:
+        cycle = self.spec.cluster_cycle_days
+        if cycle <= 0:
+            return now
+        first = self.spec.first_window_days
+        if now <= first:
+            return first
+        return first + math.ceil((now - first) / cycle - 1e-12) * cycle
+
+    # ------------------------------------------------------------------ one request
+    def study(self, req: GridRequest, start: Milestone) -> Generator[simpy.Event, Any, None]:
+        """Take a request through readiness, window and study phases; fills ``req.path``."""
+        req.path = start
+        if self.spec.queue_order == "first_ready":
+            ready_days = req.draws.readiness_days()
+            if ready_days > 0:
+                yield self.env.timeout(ready_days)
+                req.path = req.path.then("interconnection_queue", self.env.now, 0.0, "readiness")
+        if self.spec.cluster_cycle_days > 0 and not req.designated:
+            req.done = self.env.event()
+            self._pending.append(req)
+            yield req.done
+        else:
+            yield from self._study_alone(req)
+        self._log_request(req)
+
+    def _phase_service(
+        self, label: str, days: float, kind: str, priority: int
+    ) -> Generator[simpy.Event, Any, QueueRecord]:
+        record = yield from self.queue.serve(label, days, kind=kind, priority=priority)
+        return record
+
+    def _study_alone(self, req: GridRequest) -> Generator[simpy.Event, Any, None]:
+        priority = 0 if req.designated else 1
+        for phase_name, days, nominal, p_withdraw in req.draws.phase_plan():
+            record = yield from self._phase_service(
+                f"{req.request_id}:{phase_name}", days, req.kind, priority
+            )
+            if math.isnan(req.study_start):
+                req.study_start = record.start
+            req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
+            req.path = req.path.then("interconnection_study", record.end, nominal, phase_name)
+            if req.withdraws(p_withdraw):
+                req.withdrawn = True
+                return
+
+    # ------------------------------------------------------------------ clusters
+    def _windows(self, horizon_days: float) -> Generator[simpy.Event, Any, None]:
+        """At every window, the requests waiting form a cluster and start their studies."""
+        while True:
+            wait = self.next_window(self.env.now) - self.env.now
+            if wait <= 0:
+                wait = self.spec.cluster_cycle_days
+            if self.env.now + wait > horizon_days:
+                return
+            yield self.env.timeout(wait)
+            if self._pending:
+                members, self._pending = self._pending, []
+                self._clusters += 1
+                self.env.process(self._run_cluster(members, self._clusters))
+
+    def _cluster_plan(self) -> PhasePlan:
+        return self._cluster_draws.phase_plan()
+
+    def _run_cluster(
+        self, members: list[GridRequest], number: int
+    ) -> Generator[simpy.Event, Any, None]:
+        live = list(members)
+        for phase_name, days, nominal, p_withdraw in self._cluster_plan():
+            if not live:
+                break
+            record = yield from self._phase_service(
+                f"cluster{number}:{phase_name}", days, f"cluster:{phase_name}", 1
+            )
+            for req in live:
+                if math.isnan(req.study_start):
+                    req.study_start = record.start
+                req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
+                req.path = req.path.then("interconnection_study", record.end, nominal, phase_name)
+            leaving = [r for r in live if r.withdraws(p_withdraw)]
+            for req in leaving:
+                req.withdrawn = True
+            live = [r for r in live if not r.withdrawn]
+            if leaving and live and self.spec.restudy_days is not None:
+                redo = max(0.0, self.spec.restudy_days.sample(self._cluster_draws.rng))
+                record = yield from self._phase_service(
+                    f"cluster{number}:restudy", redo, "cluster:restudy", 1
+                )
+                for req in live:
+                    req.restudies += 1
+                    req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
+                    req.path = req.path.then("interconnection_restudy", record.end, 0.0, phase_name)
+        for req in members:
+            assert req.done is not None
+            req.done.succeed()
+
+    def _log_request(self, req: GridRequest) -> None:
+        start = req.study_start if not math.isnan(req.study_start) else self.env.now
+        self.log.add(
+            QueueRecord(
+                f"grid:{self.name}:requests",
+                req.request_id,
+                req.kind,
+                req.background,
+                req.arrival,
+                start,
+                self.env.now,
+                "withdrawn" if req.withdrawn else "studied",
+            )
+        )

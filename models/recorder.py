@@ -1,0 +1,97 @@
+"""The recorder: owns every result row a run appends, as flat tuples (Ciw's records).
+
+Components append through its methods; ``collect`` turns the lists into
+DataFrames once, at the end. The recorder knows the clock, so callers never
+pass the time of an event that happens now.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from paxsim.models.grid import GRID_REQUEST_COLUMNS
+from paxsim.models.trust import Trust
+from paxsim.sim.records import RecordList
+
+if TYPE_CHECKING:
+    from paxsim.models.phase_outcome import PhaseOutcome
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    def __init__(self, env: simpy.Environment, trust: Trust) -> None:
+        self.env = env
+        self.trust = trust
+        self.timeseries = RecordList(("time", "entity", "kind", "material", "variable", "value"))
+        self.shortages = RecordList(("time", "entity", "material", "qty", "reason", "context"))
+        self.shipments = RecordList(("time", "supplier", "buyer", "material", "qty"))
+        self.licences = RecordList(
+            ("regime", "applied", "decided", "supplier", "buyer", "material", "qty", "granted")
+        )
+        self.events = RecordList(("time", "entity", "event"))
+        self.provenance = RecordList(
+            ("time", "facility", "material", "provenance", "trusted", "qty")
+        )
+        self.exports = RecordList(
+            ("time", "supplier", "buyer", "origin", "destination", "material", "qty")
+        )
+        self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
+        self.phases: list[PhaseOutcome] = []
+        self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
+
+    def shortage(self, entity: str, material: str, qty: float, reason: str, context: str) -> None:
+        self.shortages.rows.append((self.env.now, entity, material, qty, reason, context))
+
+    def shipment(self, supplier: str, buyer: str, material: str, qty: float) -> None:
+        self.shipments.rows.append((self.env.now, supplier, buyer, material, qty))
+
+    def licence(
+        self,
+        regime: str,
+        supplier: str,
+        buyer: str,
+        material: str,
+        qty: float,
+        applied: float,
+        granted: bool,
+    ) -> None:
+        self.licences.rows.append(
+            (regime, applied, self.env.now, supplier, buyer, material, qty, granted)
+        )
+
+    def export(self, supplier: Any, buyer: Any, material: str, qty: float) -> None:
+        """A lot crossing a border, at the moment it clears export control."""
+        self.exports.rows.append(
+            (
+                self.env.now,
+                supplier.name,
+                buyer.name,
+                supplier.country,
+                buyer.country,
+                material,
+                qty,
+            )
+        )
+
+    def event(self, entity: str, event: str) -> None:
+        self.events.rows.append((self.env.now, entity, event))
+
+    def provenance_of(self, facility: str, material: str, tags: frozenset[str], qty: float) -> None:
+        """Output by provenance, accumulated between samples (one row per pool per sample)."""
+        self._prov_acc[(facility, material, tags)] += qty
+
+    def phase(self, outcome: PhaseOutcome) -> None:
+        self.phases.append(outcome)
+
+    def flush_provenance(self, now: float) -> None:
+        rows = self.provenance.rows
+        trust = self.trust
+        for (facility, material, tags), qty in self._prov_acc.items():
+            rows.append(
+                (now, facility, material, "+".join(sorted(tags)), trust.is_trusted(tags, now), qty)
+            )
+        self._prov_acc.clear()

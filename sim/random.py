@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,8 +67,9 @@ class StreamFactory:
         self._streams: dict[StreamName, np.random.Generator] = {}
 
     @property
-    def entropy(self) -> int:
-        return int(self._root_entropy)
+    def entropy(self) -> Any:
+        """The root entropy: the seed, or a SeedSequence's entropy (an int or ints)."""
+        return self._root_entropy
 
     @property
     def root_key(self) -> tuple[int, ...]:

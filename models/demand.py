@@ -55,8 +55,7 @@ class DemandSink:
     def tick(self, step_days: float) -> None:
         """Consume one step's use from stock, then reorder."""
         want = self.rate_per_day(self.env.now) * step_days
-        parts = self.slot.stock.take(want)
-        got = Stock.total(parts)
+        _, got = self.slot.stock.take_counted(want)
         self.chain.ledger.consumed[self.spec.material] += got
         self.consumed_since_sample += got
         if want - got > 1e-9:

@@ -11,15 +11,17 @@ destinations pass freely.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Generator, Iterator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from paxsim.models.context import SimContext
 from paxsim.models.scenario import ExportControl
 from paxsim.models.streams import Entity, Purpose
-from paxsim.sim.arrivals import poisson_times
+from paxsim.sim.arrivals import poisson_blocks
 from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
@@ -56,9 +58,12 @@ class ExportRegime:
         rate = self.spec.background_per_year / DAYS_PER_YEAR
         start = max(0.0, self.start_day)
         until = min(self.end_day, ctx.horizon_days)
-        for index, arrival in enumerate(poisson_times(arrivals, rate, start, until)):
-            days = max(0.0, self.spec.review_days.sample(what))
-            yield BackgroundRequest(arrival, days, "background", f"bg{index}")
+        index = 0
+        for times in poisson_blocks(arrivals, rate, start, until):
+            days = np.maximum(self.spec.review_days.sample_many(what, len(times)), 0.0)
+            for arrival, review in zip(times, days.tolist(), strict=True):
+                yield BackgroundRequest(arrival, review, "background", f"bg{index}")
+                index += 1
 
     def covers(self, origin: str, destination: str, material: str, day: float) -> bool:
         return (
@@ -121,8 +126,29 @@ class ExportRegimes:
         self._by_country: dict[str, list[ExportRegime]] = {}
         for r in regimes:
             self._by_country.setdefault(r.spec.country, []).append(r)
+        # Which regimes apply changes only on their start and end days: between
+        # two such days the answer for a lane and material is cached.
+        self._changes: dict[str, list[float]] = {
+            country: sorted({d for r in rs for d in (r.start_day, r.end_day)})
+            for country, rs in self._by_country.items()
+        }
+        self._cache: dict[tuple[str, str, str, int], list[ExportRegime]] = {}
 
     def governing(
+        self, origin: str, destination: str, material: str, day: float
+    ) -> list[ExportRegime]:
+        """Every regime a shipment must pass now (see :meth:`governing_uncached`)."""
+        changes = self._changes.get(origin)
+        if changes is None:
+            return []
+        key = (origin, destination, material, bisect.bisect_right(changes, day))
+        found = self._cache.get(key)
+        if found is None:
+            found = self.governing_uncached(origin, destination, material, day)
+            self._cache[key] = found
+        return found
+
+    def governing_uncached(
         self, origin: str, destination: str, material: str, day: float
     ) -> list[ExportRegime]:
         """Every regime a shipment must pass now, in the order they are listed.

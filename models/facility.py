@@ -226,8 +226,9 @@ class ProducingFacility:
 
     def reorder(self) -> None:
         now = self.env.now
+        per_day = self.capacity_per_year(now) / 365.25
         for slot in self.inputs.values():
-            rate = self.input_rate_per_day(slot, now)
+            rate = per_day * slot.per_unit
             if rate <= 0:
                 continue
             position = slot.stock.level + slot.on_order
@@ -271,6 +272,6 @@ class ProducingFacility:
         self.chain.recorder.provenance_of(self.name, material, key[1], qty)
 
     def consume(self, slot: InputSlot, qty: float) -> Parts:
-        parts = slot.stock.take(qty)
-        self.chain.ledger.consumed[slot.material] += Stock.total(parts)
+        parts, got = slot.stock.take_counted(qty)
+        self.chain.ledger.consumed[slot.material] += got
         return parts

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import simpy
 
 from paxsim.models.streams import Entity, Purpose
@@ -68,6 +69,24 @@ class SourcingResult:
             self.first_reason = f"{reason}:{supplier}"
 
 
+class _LaneDraws:
+    """Transit times of one lane for one buyer, drawn ``BLOCK`` at a time from its stream."""
+
+    BLOCK = 64
+    __slots__ = ("_buffer", "dist", "rng")
+
+    def __init__(self, dist: _Dist, rng: np.random.Generator) -> None:
+        self.dist = dist
+        self.rng = rng
+        self._buffer: list[float] = []
+
+    def next(self) -> float:
+        if not self._buffer:
+            self._buffer = np.maximum(self.dist.sample_many(self.rng, self.BLOCK), 0.0).tolist()
+            self._buffer.reverse()
+        return self._buffer.pop()
+
+
 class Logistics:
     """Moves lots from suppliers to buyers through export control, audit and transit.
 
@@ -103,11 +122,25 @@ class Logistics:
                 self._lanes.setdefault((lane.to_country, lane.from_country), lane.transit_days)
         self._domestic = domestic_transit_days
         self._shipments = 0
+        self._transit: dict[tuple[str, str], _LaneDraws] = {}
 
     def transit_dist(self, origin: str, destination: str) -> _Dist:
         if origin == destination:
             return self._lanes.get((origin, destination), self._domestic)
         return self._lanes[(origin, destination)]
+
+    def _transit_days(self, origin: str, buyer: Receiver) -> float:
+        """A transit time from the lane's stream for this buyer, drawn in blocks."""
+        key = (origin, buyer.name)
+        lane = self._transit.get(key)
+        if lane is None:
+            # One stream per lane and buyer: another buyer's shipments never shift these draws.
+            rng = self.ctx.stream(
+                Entity.LANE, f"{origin}>{buyer.country}", Purpose.TRANSIT, buyer.name
+            )
+            lane = _LaneDraws(self.transit_dist(origin, buyer.country), rng)
+            self._transit[key] = lane
+        return lane.next()
 
     # ------------------------------------------------------------------ sourcing
     def source(
@@ -145,13 +178,12 @@ class Logistics:
                     reason = "export_ban"
             stock = supplier.output_stock(material) if reason is None else None
             if reason is None and stock is not None:
-                parts = stock.take(remaining, accept)
-                got = Stock.total(parts)
+                parts, got = stock.take_counted(remaining, accept)
                 if got > 1e-9:
                     remaining -= got
                     result.got += got
                     self._dispatch(
-                        supplier, buyer, material, parts, regimes, order, nominal_transit
+                        supplier, buyer, material, parts, got, regimes, order, nominal_transit
                     )
                 if remaining > 1e-9:
                     empty = stock.level <= 1e-9 or accept is None
@@ -166,11 +198,11 @@ class Logistics:
         buyer: Receiver,
         material: str,
         parts: Parts,
+        qty: float,
         regimes: list[Any],
         order: Milestone | None,
         nominal_transit: float,
     ) -> None:
-        qty = Stock.total(parts)
         ledger = self.ledger
         ledger.in_transit[material] += qty
         ledger.shipped[material] += qty
@@ -181,7 +213,7 @@ class Logistics:
                 self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
             )
         else:
-            self._ship_direct(supplier, buyer, material, parts, order, nominal_transit)
+            self._ship_direct(supplier, buyer, material, parts, qty, order, nominal_transit)
 
     def _ship_direct(
         self,
@@ -189,6 +221,7 @@ class Logistics:
         buyer: Receiver,
         material: str,
         parts: Parts,
+        qty: float,
         order: Milestone | None,
         nominal_transit: float,
     ) -> None:
@@ -200,24 +233,17 @@ class Logistics:
         env = self.env
         ledger = self.ledger
         if supplier.country != buyer.country:
-            self.recorder.export(supplier, buyer, material, Stock.total(parts))
-        rng = self._transit_rng(supplier.country, buyer)
-        days = max(0.0, self.transit_dist(supplier.country, buyer.country).sample(rng))
+            self.recorder.export(supplier, buyer, material, qty)
+        days = self._transit_days(supplier.country, buyer)
 
         def arrive(_event: simpy.Event) -> None:
             milestone = None
             if order is not None:
                 milestone = order.then("transit", env.now, nominal_transit)
-            ledger.in_transit[material] -= Stock.total(parts)
+            ledger.in_transit[material] -= qty
             buyer.receive(material, parts, milestone)
 
         env.timeout(days).callbacks.append(arrive)
-
-    def _transit_rng(self, origin: str, buyer: Receiver) -> Any:
-        """One stream per lane and buyer: another buyer's shipments never shift these draws."""
-        return self.ctx.stream(
-            Entity.LANE, f"{origin}>{buyer.country}", Purpose.TRANSIT, buyer.name
-        )
 
     def _ship(
         self,
@@ -266,9 +292,7 @@ class Logistics:
             yield env.timeout(max(0.0, audit.sample(audit_rng)))
             if milestone is not None:
                 milestone = milestone.then("trusted_audit", env.now, 0.0)
-        transit = self.transit_dist(supplier.country, buyer.country)
-        rng = self._transit_rng(supplier.country, buyer)
-        yield env.timeout(max(0.0, transit.sample(rng)))
+        yield env.timeout(self._transit_days(supplier.country, buyer))
         if milestone is not None:
             milestone = milestone.then("transit", env.now, nominal_transit)
         ledger.in_transit[material] -= qty

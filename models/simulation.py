@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from importlib import metadata
 from pathlib import Path
 
@@ -26,8 +27,16 @@ def _installed_version() -> str:
 PAXSIM_VERSION = _installed_version()
 
 
-def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Results:
-    """Run ``scenario`` once; the same scenario and seed give identical tables."""
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence = 0,
+    tables: Collection[str] | None = None,
+) -> Results:
+    """Run ``scenario`` once; the same scenario and seed give identical tables.
+
+    ``tables`` limits which result tables are built (all by default); a batch
+    asks only for those it keeps.
+    """
     started = time.perf_counter()
     world = World(scenario, seed).run()
     seed_value = seed if isinstance(seed, int) else repr(seed)
@@ -38,17 +47,11 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Resu
         "paxsim_version": PAXSIM_VERSION,
         "start": str(scenario.time.start),
         "end": str(scenario.time.end),
-        "sim_events": _events_scheduled(world),
+        "sim_events": world.env.scheduled,
     }
-    results = collect(world, meta)
+    results = collect(world, meta, tables)
     results.meta["wall_seconds"] = round(time.perf_counter() - started, 3)
     return results
-
-
-def _events_scheduled(world: World) -> int:
-    """SimPy numbers every scheduled event; the next number is the count so far."""
-    counter = world.env._eid  # itertools.count; reading it advances it, harmlessly after run
-    return int(next(counter))
 
 
 def run(

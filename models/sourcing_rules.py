@@ -39,6 +39,8 @@ class SourcingRules:
         ]
 
     def _mandated(self, country: str, material: str, now: float) -> bool:
+        if not self._mandates:
+            return False
         return any(
             now >= start and country in countries and material in materials
             for start, countries, materials, _ in self._mandates
@@ -57,6 +59,8 @@ class SourcingRules:
         return lambda key: trust.is_trusted(key[1], now)
 
     def audit_days(self, country: str, material: str, now: float) -> _Dist | None:
+        if not self._mandates:
+            return None
         for start, countries, materials, audit in self._mandates:
             if (
                 now >= start

@@ -21,7 +21,7 @@ import simpy
 from paxsim.models.context import SimContext
 from paxsim.models.scenario import TransformerSupply
 from paxsim.models.streams import Entity, Purpose
-from paxsim.sim.arrivals import poisson_times
+from paxsim.sim.arrivals import poisson_blocks
 from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
@@ -52,9 +52,12 @@ class TransformerFactory:
         arrivals = ctx.stream(Entity.TRANSFORMERS, POOL, Purpose.ARRIVALS)
         what = ctx.stream(Entity.TRANSFORMERS, POOL, Purpose.ATTRIBUTES)
         rate = self.spec.background_per_year / DAYS_PER_YEAR
-        for index, arrival in enumerate(poisson_times(arrivals, rate, 0.0, ctx.horizon_days)):
-            days = max(0.0, self.spec.build_days.sample(what))
-            yield BackgroundRequest(arrival, days, "background", f"bg{index}")
+        index = 0
+        for times in poisson_blocks(arrivals, rate, 0.0, ctx.horizon_days):
+            days = np.maximum(self.spec.build_days.sample_many(what, len(times)), 0.0)
+            for arrival, build in zip(times, days.tolist(), strict=True):
+                yield BackgroundRequest(arrival, build, "background", f"bg{index}")
+                index += 1
 
     def build_days(self, rng: np.random.Generator) -> float:
         """One transformer's build time, drawn from the orderer's stream."""

@@ -47,6 +47,7 @@ from paxsim.models.stockpile import StockpileFacility
 from paxsim.models.transformers import TransformerFactory
 from paxsim.models.trust import Trust
 from paxsim.sim.calendar import SimCalendar
+from paxsim.sim.environment import CountingEnvironment
 from paxsim.sim.queues import KnownServiceQueue, QueueLog
 from paxsim.sim.random import StreamFactory
 from paxsim.sim.stocks import PoolKey
@@ -71,7 +72,7 @@ class World:
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> None:
         self.scenario = scenario
         self.seed = seed
-        self.env = simpy.Environment()
+        self.env = CountingEnvironment()
         self.calendar = SimCalendar(scenario.time.start)
         self.horizon_days = scenario.time.horizon_days
         self.queue_log = QueueLog()

@@ -71,6 +71,10 @@ def content_hash(scenario: Scenario) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+#: The single-run tables :func:`compact_tables` reads; a batch builds no others.
+COLLECTED_TABLES = ("projects", "capacity_online", "queue_records")
+
+
 class ScenarioReplication:
     """Picklable ``fn(index, seed) -> tables`` for :func:`sim.replications.run_replications`.
 
@@ -102,7 +106,7 @@ class ScenarioReplication:
         return self._scenario
 
     def __call__(self, index: int, seed: np.random.SeedSequence) -> dict[str, pd.DataFrame]:
-        return compact_tables(simulate(self.scenario, seed))
+        return compact_tables(simulate(self.scenario, seed, tables=COLLECTED_TABLES))
 
 
 # ------------------------------------------------------------------------------ running

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-__all__ = ["poisson_arrivals", "poisson_times"]
+__all__ = ["poisson_arrivals", "poisson_blocks", "poisson_times"]
 
 
 def poisson_arrivals(
@@ -40,14 +40,14 @@ def poisson_arrivals(
         index += 1
 
 
-def poisson_times(
+def poisson_blocks(
     rng: np.random.Generator,
     rate_per_day: float,
     start: float = 0.0,
     until: float = float("inf"),
     block: int = 256,
-) -> Iterator[float]:
-    """Arrival times of a Poisson stream on ``[start, until)``, drawn in blocks.
+) -> Iterator[list[float]]:
+    """Arrival times of a Poisson stream on ``[start, until)``, a block (list) at a time.
 
     No SimPy events: a gate whose service times are known on arrival consumes
     these lazily (see :class:`sim.queues.KnownServiceQueue`). Blocks are a fixed
@@ -58,8 +58,23 @@ def poisson_times(
     mean_gap = 1.0 / rate_per_day
     now = start
     while True:
-        for gap in rng.exponential(mean_gap, size=block).tolist():
-            now += gap
-            if now >= until:
-                return
-            yield now
+        times = now + np.cumsum(rng.exponential(mean_gap, size=block))
+        now = float(times[-1])
+        if now >= until:
+            kept = times[times < until].tolist()
+            if kept:
+                yield kept
+            return
+        yield times.tolist()
+
+
+def poisson_times(
+    rng: np.random.Generator,
+    rate_per_day: float,
+    start: float = 0.0,
+    until: float = float("inf"),
+    block: int = 256,
+) -> Iterator[float]:
+    """The same times as :func:`poisson_blocks`, one at a time."""
+    for times in poisson_blocks(rng, rate_per_day, start, until, block):
+        yield from times

@@ -9,6 +9,7 @@ carries the unit in its name (``review_days``).
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Annotated, Literal
 
 import numpy as np
@@ -163,7 +164,7 @@ class LogNormal(_Dist):
             )
         return self
 
-    @property
+    @cached_property
     def sigma(self) -> float:
         return math.log(self.p90 / self.median_value) / Z90
 

@@ -41,12 +41,53 @@ class QueueLog:
         return frame
 
 
+class _Job:
+    """A request in a :class:`ServiceQueue`: what it needs and who is told when it leaves."""
+
+    __slots__ = (
+        "arrival",
+        "background",
+        "done",
+        "kind",
+        "on_done",
+        "outcome",
+        "request_id",
+        "service_days",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        service_days: float,
+        kind: str,
+        background: bool,
+        outcome: str,
+        arrival: float,
+        done: simpy.Event | None,
+        on_done: Callable[[QueueRecord], None] | None,
+    ) -> None:
+        self.request_id = request_id
+        self.service_days = service_days
+        self.kind = kind
+        self.background = background
+        self.outcome = outcome
+        self.arrival = arrival
+        self.done = done
+        self.on_done = on_done
+
+
 class ServiceQueue:
     """``servers`` parallel servers; ``servers=None`` means unlimited (a pure delay).
 
     ``serve`` is a SimPy process body: ``yield from queue.serve(...)`` returns
     the record once the request leaves. Lower ``priority`` is served first when
     the queue was created with ``prioritised=True``; ties keep arrival order.
+
+    The servers are a counter and the line a heap, not a SimPy resource: a
+    request costs one timeout (its service) and, if someone waits on it, one
+    event; a freed server starts the next request at once. Same starts and
+    ends as ``simpy.Resource`` (checked against it in the tests), at a
+    fraction of the cost.
     """
 
     def __init__(
@@ -63,21 +104,52 @@ class ServiceQueue:
         self.name = name
         self.servers = servers
         self.log = log
-        self._resource: simpy.Resource | None
-        if servers is None:
-            self._resource = None
-        elif prioritised:
-            self._resource = simpy.PriorityResource(env, capacity=servers)
-        else:
-            self._resource = simpy.Resource(env, capacity=servers)
+        self.prioritised = prioritised
+        self._busy = 0
+        self._line: list[tuple[int, int, _Job]] = []  # (priority, arrival order, job)
+        self._order = 0
 
     @property
     def in_queue(self) -> int:
-        return 0 if self._resource is None else len(self._resource.queue)
+        return len(self._line)
 
     @property
     def in_service(self) -> int:
-        return 0 if self._resource is None else self._resource.count
+        return self._busy
+
+    def _arrive(self, job: _Job, priority: int) -> None:
+        if self.servers is None or self._busy < self.servers:
+            self._start(job)
+            return
+        self._order += 1
+        heapq.heappush(self._line, (priority if self.prioritised else 0, self._order, job))
+
+    def _start(self, job: _Job) -> None:
+        self._busy += 1
+        env = self.env
+        start = env.now
+
+        def finish(_event: simpy.Event) -> None:
+            self._busy -= 1
+            record = QueueRecord(
+                self.name,
+                job.request_id,
+                job.kind,
+                job.background,
+                job.arrival,
+                start,
+                env.now,
+                job.outcome,
+            )
+            self.log.records.append(record)
+            if self._line:
+                self._start(heapq.heappop(self._line)[2])
+            if job.done is not None:
+                job.done.succeed(record)
+            if job.on_done is not None:
+                job.on_done(record)
+
+        env.timeout(job.service_days).callbacks.append(finish)
 
     def serve(
         self,
@@ -89,24 +161,12 @@ class ServiceQueue:
         priority: int = 0,
     ) -> Generator[simpy.Event, Any, QueueRecord]:
         env = self.env
-        arrival = env.now
-        if self._resource is None:
-            start = arrival
-            yield env.timeout(service_days)
-        else:
-            request = (
-                self._resource.request(priority=priority)
-                if isinstance(self._resource, simpy.PriorityResource)
-                else self._resource.request()
-            )
-            with request:
-                yield request
-                start = env.now
-                yield env.timeout(service_days)
-        record = QueueRecord(
-            self.name, request_id, kind, background, arrival, start, env.now, outcome
+        done = env.event()
+        self._arrive(
+            _Job(request_id, service_days, kind, background, outcome, env.now, done, None),
+            priority,
         )
-        self.log.add(record)
+        record: QueueRecord = yield done
         return record
 
     def submit(
@@ -117,38 +177,15 @@ class ServiceQueue:
         background: bool = True,
         outcome: str = "done",
         on_done: Callable[[QueueRecord], None] | None = None,
+        priority: int = 0,
     ) -> None:
         """Fire-and-forget: the same passage as :meth:`serve`, driven by callbacks.
 
-        For requests nobody waits on (background load), this skips the process
-        a generator would need: two scheduled events fewer per request, which
-        matters when thousands of background requests load a gate.
+        For requests nobody waits on (background load): no process, no event
+        beyond the service timeout.
         """
-        env = self.env
-        arrival = env.now
-
-        def finish(start: float, release: Callable[[], object] | None) -> None:
-            if release is not None:
-                release()
-            record = QueueRecord(
-                self.name, request_id, kind, background, arrival, start, env.now, outcome
-            )
-            self.log.add(record)
-            if on_done is not None:
-                on_done(record)
-
-        resource = self._resource
-        if resource is None:
-            env.timeout(service_days).callbacks.append(lambda _ev: finish(arrival, None))
-            return
-        request = resource.request()
-
-        def granted(_ev: simpy.Event) -> None:
-            start = env.now
-            done = env.timeout(service_days)
-            done.callbacks.append(lambda _e: finish(start, lambda: resource.release(request)))
-
-        request.callbacks.append(granted)
+        job = _Job(request_id, service_days, kind, background, outcome, self.env.now, None, on_done)
+        self._arrive(job, priority)
 
 
 class BackgroundRequest(NamedTuple):

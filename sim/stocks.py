@@ -49,31 +49,41 @@ class Stock:
 
     def take(self, qty: float, accept: Callable[[PoolKey], bool] | None = None) -> Parts:
         """Remove up to ``qty`` (less if short); ``accept`` filters eligible pools."""
+        return self.take_counted(qty, accept)[0]
+
+    def take_counted(
+        self, qty: float, accept: Callable[[PoolKey], bool] | None = None
+    ) -> tuple[Parts, float]:
+        """Like :meth:`take`, and also return the quantity taken (callers need it at once)."""
         if not qty >= 0:  # also rejects NaN
             raise ValueError(
                 f"stock {self.name!r}: cannot take {qty}: quantities must be non-negative numbers"
             )
         taken: Parts = []
+        pools = self.pools
+        if not pools or qty <= EPS:
+            return taken, 0.0
         remaining = qty
-        for key in list(self.pools):
+        got = 0.0
+        for key in list(pools):
             if remaining <= EPS:
                 break
             if accept is not None and not accept(key):
                 continue
-            have = self.pools[key]
+            have = pools[key]
             portion = have if have <= remaining else remaining
             left = have - portion
             if left <= EPS:
-                del self.pools[key]
+                del pools[key]
                 portion = have
             else:
-                self.pools[key] = left
+                pools[key] = left
             remaining -= portion
+            got += portion
             taken.append((key, portion))
-        self._level = max(0.0, self._level - sum(q for _, q in taken))
-        if not self.pools:
-            self._level = 0.0
-        return taken
+        level = self._level - got
+        self._level = level if level > 0.0 and pools else 0.0
+        return taken, got
 
     def available(self, accept: Callable[[PoolKey], bool] | None = None) -> float:
         if accept is None:

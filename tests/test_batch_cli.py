@@ -197,10 +197,10 @@ def test_failed_replications_are_reported_not_fatal(
 ) -> None:
     real = batch_module.simulate
 
-    def flaky(scenario, seed):  # type: ignore[no-untyped-def]
+    def flaky(scenario, seed, tables=None):  # type: ignore[no-untyped-def]
         if seed.spawn_key == (2,):
             raise RuntimeError("injected failure")
-        return real(scenario, seed)
+        return real(scenario, seed, tables)
 
     monkeypatch.setattr(batch_module, "simulate", flaky)  # in-process: --workers 1
     out = tmp_path / "b"
@@ -211,7 +211,7 @@ def test_failed_replications_are_reported_not_fatal(
     results = load_batch(out)
     assert sorted(results.projects["replication"].unique()) == [0, 1, 3]
     assert list(pd.read_csv(out / "summary" / "failures.csv")["replication"]) == [2]
-    monkeypatch.setattr(batch_module, "simulate", lambda scenario, seed: 1 / 0)
+    monkeypatch.setattr(batch_module, "simulate", lambda scenario, seed, tables=None: 1 / 0)
     assert main(["batch", TINY, "--reps", "2", "--workers", "1", "--out", str(tmp_path / "c")]) == 3
     assert "every replication failed" in capsys.readouterr().err
 

@@ -66,6 +66,8 @@ class GridRegionGate:
         self._withdraw_scale = (
             spec.first_ready_withdrawal_factor if spec.queue_order == "first_ready" else 1.0
         )
+        stages = 1 if spec.parallel_studies else max(1, len(spec.phases()))
+        self._per_stage = 1.0 / stages
         self._start_background()
         for up in spec.prebuilt_upgrades:
             self.headroom.add_prebuilt(max(0.0, ctx.calendar.to_days(up.ready)), up.mw)
@@ -166,8 +168,7 @@ class GridRegionGate:
         )
         # Background requests carry one overall withdrawal probability during
         # studies, spread evenly over the phases.
-        stages = 1 if self.spec.parallel_studies else max(1, len(self.spec.phases()))
-        req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** (1.0 / stages)
+        req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** self._per_stage
         yield from self.studies.study(req, Milestone.origin(self.env.now))
         if req.withdrawn:
             self._record(req, math.nan, "withdrawn")

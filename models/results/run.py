@@ -7,6 +7,7 @@ columns) and given as calendar dates (``*_date``) at this edge.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -306,37 +307,65 @@ def _trusted_share(provenance: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
-def collect(world: World, meta: dict[str, Any] | None = None) -> Results:
-    projects, critical = _projects(world)
-    provenance = _with_dates(world, world.recorder.provenance.to_frame(), {"time": "date"})
-    if len(provenance):
-        provenance["trusted"] = provenance["trusted"].astype(bool)
-    queue = _with_dates(
-        world, world.queue_log.to_frame(), {"arrival": "arrival_date", "end": "end_date"}
-    )
+def collect(
+    world: World, meta: dict[str, Any] | None = None, tables: Collection[str] | None = None
+) -> Results:
+    """Turn a finished world's records into tables.
+
+    ``tables`` names the ones wanted (a batch keeps only a few; see
+    :data:`~paxsim.models.results.compact.KEPT_TABLES`); the others are left
+    empty and cost nothing. None builds them all.
+    """
+    wanted = set(TABLES) if tables is None else set(tables)
+    unknown = wanted - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; known: {sorted(TABLES)}")
+    if "capacity_online" in wanted:
+        wanted.add("projects")
+    if "trusted_share" in wanted:
+        wanted.add("provenance")
+    recorder = world.recorder
+    builders: dict[str, Callable[[], pd.DataFrame]] = {
+        "facility_timeseries": lambda: _with_dates(
+            world, recorder.timeseries.to_frame(), {"time": "date"}
+        ),
+        "queue_records": lambda: _with_dates(
+            world, world.queue_log.to_frame(), {"arrival": "arrival_date", "end": "end_date"}
+        ),
+        "provenance": lambda: _provenance(world),
+        "shortages": lambda: _with_dates(world, recorder.shortages.to_frame(), {"time": "date"}),
+        "shipments": lambda: _with_dates(world, recorder.shipments.to_frame(), {"time": "date"}),
+        "licences": lambda: _with_dates(
+            world, recorder.licences.to_frame(), {"applied": "applied_date"}
+        ),
+        "exports": lambda: _with_dates(world, recorder.exports.to_frame(), {"time": "date"}),
+        "grid_requests": lambda: _with_dates(
+            world, recorder.grid_requests.to_frame(), {"arrival": "arrival_date"}
+        ),
+        "events": lambda: _with_dates(world, recorder.events.to_frame(), {"time": "date"}),
+        "balance": lambda: _balance(world),
+    }
+    frames: dict[str, pd.DataFrame] = {name: pd.DataFrame() for name in TABLES}
+    if "projects" in wanted or "critical_path" in wanted:
+        frames["projects"], frames["critical_path"] = _projects(world)
+    for name, build in builders.items():
+        if name in wanted:
+            frames[name] = build()
+    if "capacity_online" in wanted:
+        frames["capacity_online"] = _capacity_online(world, frames["projects"])
+    if "trusted_share" in wanted:
+        frames["trusted_share"] = _trusted_share(frames["provenance"])
     return Results(
         scenario_name=world.scenario.name,
         seed=world.seed,
         start=pd.Timestamp(world.calendar.start),
-        projects=projects,
-        critical_path=critical,
-        facility_timeseries=_with_dates(
-            world, world.recorder.timeseries.to_frame(), {"time": "date"}
-        ),
-        queue_records=queue,
-        capacity_online=_capacity_online(world, projects),
-        trusted_share=_trusted_share(provenance),
-        provenance=provenance,
-        shortages=_with_dates(world, world.recorder.shortages.to_frame(), {"time": "date"}),
-        shipments=_with_dates(world, world.recorder.shipments.to_frame(), {"time": "date"}),
-        licences=_with_dates(
-            world, world.recorder.licences.to_frame(), {"applied": "applied_date"}
-        ),
-        exports=_with_dates(world, world.recorder.exports.to_frame(), {"time": "date"}),
-        grid_requests=_with_dates(
-            world, world.recorder.grid_requests.to_frame(), {"arrival": "arrival_date"}
-        ),
-        events=_with_dates(world, world.recorder.events.to_frame(), {"time": "date"}),
-        balance=_balance(world),
         meta=dict(meta or {}),
+        **frames,
     )
+
+
+def _provenance(world: World) -> pd.DataFrame:
+    provenance = _with_dates(world, world.recorder.provenance.to_frame(), {"time": "date"})
+    if len(provenance):
+        provenance["trusted"] = provenance["trusted"].astype(bool)
+    return provenance

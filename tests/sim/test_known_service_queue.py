@@ -126,3 +126,54 @@ def test_unlimited_servers_never_wait_and_horizon_drops_unfinished() -> None:
     queue.close()
     assert [r.request_id for r in log.records] == ["r0", "r1", "r2", "r3"]
     assert all(r.wait == 0 for r in log.records)
+
+
+def _reference_priority_resource(
+    reqs: list[BackgroundRequest], priorities: list[int], c: int
+) -> dict[str, tuple[float, float]]:
+    """The textbook SimPy way: a PriorityResource, a request, a timeout."""
+    env = simpy.Environment()
+    resource = simpy.PriorityResource(env, capacity=c)
+    out: dict[str, tuple[float, float]] = {}
+
+    def customer(r: BackgroundRequest, priority: int):  # type: ignore[no-untyped-def]
+        with resource.request(priority=priority) as req:
+            yield req
+            start = env.now
+            yield env.timeout(r.service_days)
+            out[r.request_id] = (start, env.now)
+
+    def feeder():  # type: ignore[no-untyped-def]
+        for r, p in zip(reqs, priorities, strict=True):
+            yield env.timeout(r.arrival - env.now)
+            env.process(customer(r, p))
+
+    env.process(feeder())
+    env.run()
+    return out
+
+
+@pytest.mark.parametrize("servers", [1, 2, 4])
+def test_service_queue_matches_simpy_priority_resource(servers: int) -> None:
+    """The light ServiceQueue gives the same starts and ends as SimPy's own resource."""
+    reqs = _requests(11, 1500, lam=0.9 * servers, mu=1.0)
+    priorities = np.random.default_rng(5).integers(0, 3, len(reqs)).tolist()
+    expected = _reference_priority_resource(reqs, priorities, servers)
+    env = simpy.Environment()
+    log = QueueLog()
+    queue = ServiceQueue(env, "q", servers, log, prioritised=True)
+
+    def feeder():  # type: ignore[no-untyped-def]
+        for i, (r, p) in enumerate(zip(reqs, priorities, strict=True)):
+            yield env.timeout(r.arrival - env.now)
+            if i % 2:
+                env.process(queue.serve(r.request_id, r.service_days, priority=p))
+            else:
+                queue.submit(r.request_id, r.service_days, priority=p)
+
+    env.process(feeder())
+    env.run()
+    got = {rec.request_id: (rec.start, rec.end) for rec in log.records}
+    assert got.keys() == expected.keys()
+    for rid, (start, end) in expected.items():
+        assert got[rid] == pytest.approx((start, end), abs=1e-9)

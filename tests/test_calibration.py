@@ -21,9 +21,10 @@ US_REGIONS = ["pjm_dominion", "ercot"]
 
 
 @pytest.fixture(scope="module")
-def default_runs() -> list[Results]:
+def default_runs(default_run: Results) -> list[Results]:
+    """Seeds 0-5; seed 0 is the session's shared run (conftest.py)."""
     scenario = load_scenario()
-    return [simulate(scenario, seed) for seed in range(6)]
+    return [default_run, *(simulate(scenario, seed) for seed in range(1, 6))]
 
 
 def test_export_trough_depth_and_recovery(default_runs: list[Results]) -> None:

@@ -265,10 +265,9 @@ def test_durations_are_in_days(world: Scenario) -> None:
 
 # --------------------------------------------------------------------------- one replication
 @pytest.fixture(scope="module")
-def run(world: Scenario) -> Any:
-    from paxsim.models.simulation import simulate
-
-    return simulate(world, seed=0)
+def run(default_run: Any) -> Any:
+    """The default world, seed 0 (run once per session, see conftest.py)."""
+    return default_run
 
 
 def test_simulated_china_share_of_separated_oxides_2025(run: Any) -> None:

@@ -30,6 +30,8 @@ class ConverterFacility(ProducingFacility):
                 name, material, list(spec.suppliers[material]), per_unit
             )
         self.primary = next(iter(spec.recipe))
+        self._recipe = [(self.inputs[m], per_unit) for m, per_unit in spec.recipe.items()]
+        self._per_unit_primary = spec.recipe[self.primary]
 
     def produce(self, step_days: float) -> None:
         possible = self.available_this_step(step_days)
@@ -37,25 +39,26 @@ class ConverterFacility(ProducingFacility):
             self.limit_reason = "outage" if self.outage_factor < 1 else "ramp_up"
             return
         target = possible
-        recipe = self.spec.recipe
-        for material, per_unit in recipe.items():
-            can = self.inputs[material].stock.level / per_unit
+        recipe = self._recipe
+        for slot, per_unit in recipe:
+            can = slot.stock.level / per_unit
             if can < possible - 1e-9:
                 possible = can
-                self.limit_reason = f"input:{material}"
+                self.limit_reason = f"input:{slot.material}"
         self.short_since_sample += target - possible
         if possible <= 1e-12:
             return
         extra_tags: set[str] = {self.country}
-        primary_parts = []
-        for material, per_unit in recipe.items():
-            parts = self.consume(self.inputs[material], possible * per_unit)
-            if material == self.primary:
+        primary_parts: list[tuple[tuple[str, frozenset[str]], float]] = []
+        for slot, per_unit in recipe:
+            parts = self.consume(slot, possible * per_unit)
+            if slot.material == self.primary:
                 primary_parts = parts
             else:
                 for (_, tags), _q in parts:
                     extra_tags |= tags
-        per_unit_primary = recipe[self.primary]
+        per_unit_primary = self._per_unit_primary
         extra = frozenset(extra_tags)
+        output = self.spec.output
         for (_, tags), qty in primary_parts:
-            self.emit(self.spec.output, qty / per_unit_primary, ("", tags | extra))
+            self.emit(output, qty / per_unit_primary, ("", tags | extra))

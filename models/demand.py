@@ -35,6 +35,7 @@ class DemandSink:
         self._trusted_day = (
             chain.ctx.calendar.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
         )
+        self._consumed = chain.ledger.consumed
 
     def sample_into(self, rows: list[tuple[Any, ...]], now: float) -> None:
         """This sink's contribution to the time series since the last sample."""
@@ -54,17 +55,17 @@ class DemandSink:
 
     def tick(self, step_days: float) -> None:
         """Consume one step's use from stock, then reorder."""
-        want = self.rate_per_day(self.env.now) * step_days
+        rate = self.rate_per_day(self.env.now)
+        want = rate * step_days
         _, got = self.slot.stock.take_counted(want)
-        self.chain.ledger.consumed[self.spec.material] += got
+        self._consumed[self.spec.material] += got
         self.consumed_since_sample += got
         if want - got > 1e-9:
             self.short_since_sample += want - got
-        self._reorder()
+        self._reorder(rate)
 
-    def _reorder(self) -> None:
+    def _reorder(self, rate: float) -> None:
         slot = self.slot
-        rate = self.rate_per_day(self.env.now)
         position = slot.stock.level + slot.on_order
         if position >= rate * self.spec.reorder_days:
             return

@@ -12,7 +12,7 @@ destinations pass freely.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,7 @@ class ExportRegime:
         )
         self.quota_used = 0.0
         self._quota_year = 0
+        self._applicants: dict[str, np.random.Generator] = {}
 
     def _background(self) -> Iterator[BackgroundRequest]:
         """Other exporters' applications while the regime is in force."""
@@ -82,13 +83,28 @@ class ExportRegime:
         Each applicant (the importing buyer) draws from its own stream, so
         another buyer's extra shipments never change its review times.
         """
-        rng = self.ctx.stream(Entity.LICENCE_DESK, self.name, Purpose.APPLICATION, applicant)
+        decision = self.env.event()
+        self.apply_then(request_id, material, applicant, decision.succeed)
+        granted: bool = yield decision
+        return granted
+
+    def apply_then(
+        self, request_id: str, material: str, applicant: str, then: Callable[[bool], Any]
+    ) -> None:
+        """The same application driven by a callback: ``then(granted)`` at the decision."""
+        rng = self._applicants.get(applicant)
+        if rng is None:
+            rng = self.ctx.stream(Entity.LICENCE_DESK, self.name, Purpose.APPLICATION, applicant)
+            self._applicants[applicant] = rng
         days = max(0.0, self.spec.review_days.sample(rng))
         denied = bool(rng.random() < self.spec.denial_probability.sample(rng))
-        yield from self.desk.serve(
-            request_id, days, kind=material, outcome="denied" if denied else "granted"
+        self.desk.submit(
+            request_id,
+            days,
+            kind=material,
+            outcome="denied" if denied else "granted",
+            on_done=lambda _record: then(not denied),
         )
-        return not denied
 
     def _roll_quota_year(self) -> None:
         year = int((self.env.now - self.start_day) // DAYS_PER_YEAR)

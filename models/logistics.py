@@ -123,6 +123,7 @@ class Logistics:
         self._domestic = domestic_transit_days
         self._shipments = 0
         self._transit: dict[tuple[str, str], _LaneDraws] = {}
+        self._routes: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
 
     def transit_dist(self, origin: str, destination: str) -> _Dist:
         if origin == destination:
@@ -159,24 +160,22 @@ class Logistics:
         ``order`` (for traced orders, such as a data-center phase's) is the path
         up to now; each shipment extends it with licence, audit and transit.
         """
-        suppliers_by_name = self.suppliers
-        regimes_now = self.regimes
+        governing = self.regimes.governing
         now = self.env.now
         result = SourcingResult()
         remaining = qty
-        for name in suppliers:
+        buyer_country = buyer.country
+        for name, supplier, stock in self._route(suppliers, material):
             if remaining <= 1e-9:
                 break
-            supplier = suppliers_by_name[name]
             reason = usable(name) if usable is not None else None
             if reason is None and not supplier.can_ship(now):
                 reason = "not_online"
             regimes: list[Any] = []
             if reason is None:
-                regimes = regimes_now.governing(supplier.country, buyer.country, material, now)
+                regimes = governing(supplier.country, buyer_country, material, now)
                 if regimes and regimes[0].spec.mode == "ban":
                     reason = "export_ban"
-            stock = supplier.output_stock(material) if reason is None else None
             if reason is None and stock is not None:
                 parts, got = stock.take_counted(remaining, accept)
                 if got > 1e-9:
@@ -191,6 +190,20 @@ class Logistics:
             if reason is not None and remaining > 1e-9:
                 result.note(name, reason)
         return result
+
+    def _route(
+        self, suppliers: list[str], material: str
+    ) -> list[tuple[str, Supplier, Stock | None]]:
+        """Each named supplier with its output stock of ``material``, resolved once per list."""
+        key = (id(suppliers), material)
+        cached = self._routes.get(key)
+        if cached is None or cached[0] is not suppliers:
+            table = [
+                (n, self.suppliers[n], self.suppliers[n].output_stock(material)) for n in suppliers
+            ]
+            cached = (suppliers, table)  # holding the list keeps its id unique
+            self._routes[key] = cached
+        return cached[1]
 
     def _dispatch(
         self,
@@ -207,43 +220,102 @@ class Logistics:
         ledger.in_transit[material] += qty
         ledger.shipped[material] += qty
         self._shipments += 1
+        env = self.env
+        now = env.now
         self.recorder.shipment(supplier.name, buyer.name, material, qty)
-        if regimes or self.rules.audit_days(buyer.country, material, self.env.now) is not None:
-            self.env.process(
+        audited = self.rules.has_mandates and (
+            self.rules.audit_days(buyer.country, material, now) is not None
+        )
+        if audited or (regimes and any(r.spec.mode == "quota" for r in regimes)):
+            env.process(
                 self._ship(supplier, buyer, material, parts, regimes, order, nominal_transit)
             )
-        else:
-            self._ship_direct(supplier, buyer, material, parts, qty, order, nominal_transit)
+            return
+        if regimes:
+            self._licence_then_ship(
+                supplier, buyer, material, parts, qty, regimes, order, nominal_transit, 0
+            )
+            return
+        # The common case, no licence and no audit: one timeout with a callback,
+        # the same outcome as _ship without the process machinery.
+        if supplier.country != buyer.country:
+            self.recorder.export(supplier, buyer, material, qty)
+        arrival = env.timeout(
+            self._transit_days(supplier.country, buyer),
+            (buyer, material, parts, qty, order, nominal_transit),
+        )
+        arrival.callbacks.append(self._arrive)
 
-    def _ship_direct(
+    def _licence_then_ship(
         self,
         supplier: Supplier,
         buyer: Receiver,
         material: str,
         parts: Parts,
         qty: float,
-        order: Milestone | None,
+        regimes: list[Any],
+        milestone: Milestone | None,
         nominal_transit: float,
+        index: int,
     ) -> None:
-        """The common case, no licence and no audit: one timeout with a callback.
+        """Licences one regime after another, by callbacks; then the transit.
 
-        Same outcome as :meth:`_ship` without the process machinery, which is
-        most of the cost of the thousands of routine shipments a run makes.
+        The same passage as :meth:`_ship` for lots needing licences only (no
+        quota, no audit), which are thousands a run, without a process each.
         """
         env = self.env
+        if index == len(regimes):
+            if supplier.country != buyer.country:
+                self.recorder.export(supplier, buyer, material, qty)
+            arrival = env.timeout(
+                self._transit_days(supplier.country, buyer),
+                (buyer, material, parts, qty, milestone, nominal_transit),
+            )
+            arrival.callbacks.append(self._arrive)
+            return
+        regime = regimes[index]
+        key = (buyer.name, material)
+        awaiting = self.tracer.awaiting_licence
+        awaiting[key] += 1
+        applied = env.now
+
+        def decided(granted: bool) -> None:
+            after = milestone
+            if after is not None:
+                after = after.then("export_licence", env.now, 0.0, regime.name)
+            awaiting[key] -= 1
+            self.recorder.licence(
+                regime.name, supplier.name, buyer.name, material, qty, applied, granted
+            )
+            if not granted:
+                self._denied(supplier, buyer, material, parts, qty)
+                return
+            self._licence_then_ship(
+                supplier, buyer, material, parts, qty, regimes, after, nominal_transit, index + 1
+            )
+
+        request_id = f"{supplier.name}>{buyer.name}#{self._shipments}"
+        regime.apply_then(request_id, material, buyer.name, decided)
+
+    def _denied(
+        self, supplier: Supplier, buyer: Receiver, material: str, parts: Parts, qty: float
+    ) -> None:
+        """A denied lot goes back to the exporter's stock; the buyer orders again."""
         ledger = self.ledger
-        if supplier.country != buyer.country:
-            self.recorder.export(supplier, buyer, material, qty)
-        days = self._transit_days(supplier.country, buyer)
+        ledger.in_transit[material] -= qty
+        ledger.denied[material] += qty
+        out = supplier.output_stock(material)
+        assert out is not None
+        out.put_parts(parts)
+        buyer.denied(material, qty)
 
-        def arrive(_event: simpy.Event) -> None:
-            milestone = None
-            if order is not None:
-                milestone = order.then("transit", env.now, nominal_transit)
-            ledger.in_transit[material] -= qty
-            buyer.receive(material, parts, milestone)
-
-        env.timeout(days).callbacks.append(arrive)
+    def _arrive(self, event: simpy.Event) -> None:
+        buyer, material, parts, qty, order, nominal_transit = event.value  # type: ignore[misc]
+        milestone = None
+        if order is not None:
+            milestone = order.then("transit", self.env.now, nominal_transit)
+        self.ledger.in_transit[material] -= qty
+        buyer.receive(material, parts, milestone)
 
     def _ship(
         self,
@@ -276,13 +348,7 @@ class Logistics:
                 regime.name, supplier.name, buyer.name, material, qty, applied, granted
             )
             if not granted:
-                # A denied lot goes back to the exporter's stock; the buyer orders again.
-                ledger.in_transit[material] -= qty
-                ledger.denied[material] += qty
-                out = supplier.output_stock(material)
-                assert out is not None
-                out.put_parts(parts)
-                buyer.denied(material, qty)
+                self._denied(supplier, buyer, material, parts, qty)
                 return
         if supplier.country != buyer.country:
             self.recorder.export(supplier, buyer, material, qty)

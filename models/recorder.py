@@ -8,6 +8,7 @@ pass the time of an event that happens now.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -19,13 +20,42 @@ from paxsim.sim.records import RecordList
 if TYPE_CHECKING:
     from paxsim.models.phase_outcome import PhaseOutcome
 
-__all__ = ["Recorder"]
+__all__ = ["OPTIONAL_TABLES", "Recorder"]
+
+
+#: Row tables the recorder can skip when nobody will collect them (a batch keeps few).
+OPTIONAL_TABLES = (
+    "facility_timeseries",
+    "provenance",
+    "trusted_share",
+    "shortages",
+    "shipments",
+    "licences",
+    "exports",
+    "events",
+    "grid_requests",
+)
+
+
+def _ignore(*_args: Any) -> None:
+    """Stands in for a record method whose table is not kept."""
 
 
 class Recorder:
-    def __init__(self, env: simpy.Environment, trust: Trust) -> None:
+    """Owns the rows; ``keep`` names the tables to record (None: all of them).
+
+    A table not kept costs nothing: its record method is a no-op.
+    """
+
+    def __init__(
+        self, env: simpy.Environment, trust: Trust, keep: Collection[str] | None = None
+    ) -> None:
         self.env = env
         self.trust = trust
+        kept = set(OPTIONAL_TABLES) if keep is None else set(keep)
+        self.keeps_provenance = bool(kept & {"provenance", "trusted_share"})
+        self.keeps_timeseries = "facility_timeseries" in kept
+        self.keeps_grid_requests = "grid_requests" in kept
         self.timeseries = RecordList(("time", "entity", "kind", "material", "variable", "value"))
         self.shortages = RecordList(("time", "entity", "material", "qty", "reason", "context"))
         self.shipments = RecordList(("time", "supplier", "buyer", "material", "qty"))
@@ -42,6 +72,18 @@ class Recorder:
         self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
         self.phases: list[PhaseOutcome] = []
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
+        skipped = {
+            "shortages": "shortage",
+            "shipments": "shipment",
+            "licences": "licence",
+            "exports": "export",
+            "events": "event",
+        }
+        for table, method in skipped.items():
+            if table not in kept:
+                setattr(self, method, _ignore)
+        if not self.keeps_provenance:
+            self.provenance_of = _ignore  # type: ignore[method-assign,assignment]
 
     def shortage(self, entity: str, material: str, qty: float, reason: str, context: str) -> None:
         self.shortages.rows.append((self.env.now, entity, material, qty, reason, context))

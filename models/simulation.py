@@ -38,7 +38,7 @@ def simulate(
     asks only for those it keeps.
     """
     started = time.perf_counter()
-    world = World(scenario, seed).run()
+    world = World(scenario, seed, record=tables).run()
     seed_value = seed if isinstance(seed, int) else repr(seed)
     meta = {
         "scenario": scenario.name,

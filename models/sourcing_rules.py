@@ -37,6 +37,7 @@ class SourcingRules:
             for p in policies.values()
             if p.enabled
         ]
+        self.has_mandates = bool(self._mandates)
 
     def _mandated(self, country: str, material: str, now: float) -> bool:
         if not self._mandates:

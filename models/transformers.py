@@ -63,7 +63,15 @@ class TransformerFactory:
         """One transformer's build time, drawn from the orderer's stream."""
         return max(0.0, self.spec.build_days.sample(rng))
 
-    def order(self, request_id: str, build_days: float) -> Generator[simpy.Event, Any, float]:
-        """Wait for one transformer; returns the delivery time."""
-        record = yield from self.queue.serve(request_id, build_days, kind="upgrade")
+    def order(
+        self, request_id: str, build_days: float, background: bool = False
+    ) -> Generator[simpy.Event, Any, float]:
+        """Wait for one transformer; returns the delivery time.
+
+        ``background`` marks orders placed by background requests' upgrades, so
+        waits in the records split ours from everyone else's.
+        """
+        record = yield from self.queue.serve(
+            request_id, build_days, kind="upgrade", background=background
+        )
         return record.end

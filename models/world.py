@@ -17,7 +17,7 @@ contributes its own rows to the time series (``sample_into``).
 from __future__ import annotations
 
 import gc
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,7 +69,13 @@ def _no_gc_passes() -> Iterator[None]:
 
 
 class World:
-    def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | np.random.SeedSequence = 0,
+        record: Collection[str] | None = None,
+    ) -> None:
+        """``record`` names the result tables to record rows for (None: all)."""
         self.scenario = scenario
         self.seed = seed
         self.env = CountingEnvironment()
@@ -86,7 +92,7 @@ class World:
         )
         trust = Trust(scenario.coalitions[scenario.trust_coalition], self.calendar)
         self.ledger = Ledger()
-        self.recorder = Recorder(self.env, trust)
+        self.recorder = Recorder(self.env, trust, record)
         self.gates = self._build_gates()
         self.facilities: dict[str, ProducingFacility] = {}
         self.tracer = CulpritTracer(self.facilities)
@@ -219,10 +225,12 @@ class World:
             for dc in self.datacenters.values():
                 dc.start()
             self.env.process(self._production_tick())
-            self.env.process(self._sampler())
+            if self.recorder.keeps_timeseries or self.recorder.keeps_provenance:
+                self.env.process(self._sampler())
             self.env.run(until=self.horizon_days)
             self._close_queues()
-            self._sample(self.env.now)
+            if self.recorder.keeps_timeseries or self.recorder.keeps_provenance:
+                self._sample(self.env.now)
         return self
 
     def _production_tick(self) -> Generator[simpy.Event, Any, None]:

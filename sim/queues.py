@@ -300,6 +300,30 @@ class KnownServiceQueue:
         self.log.add(record)
         return record
 
+    def submit(
+        self,
+        request_id: str,
+        service_days: float,
+        kind: str = "",
+        outcome: str = "done",
+        on_done: Callable[[QueueRecord], None] | None = None,
+    ) -> None:
+        """Our request driven by a callback, not a process: ``on_done(record)`` when it leaves."""
+        env = self.env
+        arrival = env.now
+        self.catch_up(arrival)
+        start, end = self._admit(arrival, service_days)
+
+        def leave(_event: simpy.Event) -> None:
+            record = QueueRecord(
+                self.name, request_id, kind, False, arrival, start, env.now, outcome
+            )
+            self.log.records.append(record)
+            if on_done is not None:
+                on_done(record)
+
+        env.timeout(end - arrival).callbacks.append(leave)
+
     def close(self) -> None:
         """At the horizon: admit the background that arrived before it, so it is recorded."""
         self.catch_up(self.horizon_days)

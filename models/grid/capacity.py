@@ -87,7 +87,7 @@ class Headroom:
             for k in range(self.spec.transformers_per_upgrade * blocks):
                 order_id = f"{self.name}:{req.request_id}/t{k}"
                 days = factory.build_days(rng)
-                orders.append(self.env.process(factory.order(order_id, days)))
+                orders.append(self.env.process(factory.order(order_id, days, req.background)))
         yield self.env.all_of([build, *orders])
         upgrade_end = cast(float, build.value)
         transformer_end = max((cast(float, p.value) for p in orders), default=0.0)

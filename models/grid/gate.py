@@ -132,7 +132,7 @@ class GridRegionGate:
         env = self.env
         for index, arrival in enumerate(times):
             yield env.timeout(arrival - env.now)
-            env.process(self._background_request(f"bg-{kind}{index}", kind, next(what)))
+            self._background_request(f"bg-{kind}{index}", kind, next(what))
 
     def _seed_backlog(self) -> None:
         """Requests already in the queue when the simulation starts (the real queue is not empty).
@@ -151,39 +151,51 @@ class GridRegionGate:
             "load": AttributeBlocks(rng, spec, spec.background_load_mw),
             "generation": AttributeBlocks(rng, spec, spec.background_generation_mw),
         }
-        # Draw every backlog request's attributes before any runs: fixed order.
+        # Draw every backlog request's attributes before any starts: a fixed order.
         drawn = []
         for is_load in kinds.tolist():
             kind = "load" if is_load else "generation"
             drawn.append((kind, next(sizes[kind])))
         for i, (kind, attrs) in enumerate(drawn):
-            self.env.process(self._background_request(f"backlog-{kind}{i}", kind, attrs))
+            self._background_request(f"backlog-{kind}{i}", kind, attrs)
 
-    def _background_request(
-        self, request_id: str, kind: str, attrs: BackgroundAttributes
-    ) -> Generator[simpy.Event, Any, None]:
+    def _background_request(self, request_id: str, kind: str, attrs: BackgroundAttributes) -> None:
+        """One background request, driven by callbacks: studies, then build or connect."""
+        env = self.env
         draws: PredrawnDraws = attrs.draws
-        req = GridRequest(
-            request_id, kind, True, attrs.mw, self.env.now, draws, self._withdraw_scale
-        )
+        req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws, self._withdraw_scale)
         # Background requests carry one overall withdrawal probability during
         # studies, spread evenly over the phases.
         req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** self._per_stage
-        yield from self.studies.study(req, Milestone.origin(self.env.now))
-        if req.withdrawn:
-            self._record(req, math.nan, "withdrawn")
-            return
-        if kind == "generation":
-            if draws.post_study_withdraws():
-                self._record(req, math.nan, "withdrawn_after_study")
-                return
-            yield self.env.timeout(draws.generation_build_days())
-            self._record(req, self.env.now, "operating")
-            return
+
+        def studied() -> None:
+            if req.withdrawn:
+                self._record(req, math.nan, "withdrawn")
+            elif kind == "generation":
+                if draws.post_study_withdraws():
+                    self._record(req, math.nan, "withdrawn_after_study")
+                    return
+                built = env.timeout(draws.generation_build_days())
+                built.callbacks.append(lambda _e: self._record(req, env.now, "operating"))
+            elif self.headroom.take(req):
+                self._energize_background(req)
+            else:
+                env.process(self._upgrade_then_energize(req))
+
+        self.studies.begin(req, Milestone.origin(env.now), studied)
+
+    def _energize_background(self, req: GridRequest) -> None:
+        env = self.env
+
+        def energized(_event: simpy.Event) -> None:
+            self.headroom.connected_mw += req.mw
+            self._record(req, env.now, "energized")
+
+        env.timeout(req.draws.connection_days()).callbacks.append(energized)
+
+    def _upgrade_then_energize(self, req: GridRequest) -> Generator[simpy.Event, Any, None]:
         yield from self.headroom.secure(req, Milestone.origin(self.env.now))
-        yield self.env.timeout(draws.connection_days())
-        self.headroom.connected_mw += req.mw
-        self._record(req, self.env.now, "energized")
+        self._energize_background(req)
 
     # ------------------------------------------------------------------ a project's request
     def connect(

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import numpy as np
@@ -70,40 +70,80 @@ class Studies:
 
     # ------------------------------------------------------------------ one request
     def study(self, req: GridRequest, start: Milestone) -> Generator[simpy.Event, Any, None]:
-        """Take a request through readiness, window and study phases; fills ``req.path``."""
+        """Take a request through its studies (a process body); fills ``req.path``."""
+        done = self.env.event()
+
+        def then() -> None:
+            done.succeed()
+
+        self.begin(req, start, then)
+        yield done
+
+    def begin(self, req: GridRequest, start: Milestone, then: Callable[[], None]) -> None:
+        """Start a request's readiness, window and study phases; call ``then()`` when done.
+
+        Driven by callbacks, not a process: background requests, thousands a
+        run, cost one timeout per study phase and nothing else.
+        """
         req.path = start
         if self.spec.queue_order == "first_ready":
             ready_days = req.draws.readiness_days()
             if ready_days > 0:
-                yield self.env.timeout(ready_days)
-                req.path = req.path.then("interconnection_queue", self.env.now, 0.0, "readiness")
+
+                def ready(_event: simpy.Event) -> None:
+                    req.path = req.path.then(
+                        "interconnection_queue", self.env.now, 0.0, "readiness"
+                    )
+                    self._enter(req, then)
+
+                self.env.timeout(ready_days).callbacks.append(ready)
+                return
+        self._enter(req, then)
+
+    def _enter(self, req: GridRequest, then: Callable[[], None]) -> None:
+        def finished() -> None:
+            self._log_request(req)
+            then()
+
         if self.spec.cluster_cycle_days > 0 and not req.designated:
             req.done = self.env.event()
+            req.done.callbacks.append(lambda _event: finished())
             self._pending.append(req)
-            yield req.done
         else:
-            yield from self._study_alone(req)
-        self._log_request(req)
+            self._study_alone(req, iter(req.draws.phase_plan()), finished)
 
-    def _phase_service(
-        self, label: str, days: float, kind: str, priority: int
-    ) -> Generator[simpy.Event, Any, QueueRecord]:
-        record = yield from self.queue.serve(label, days, kind=kind, priority=priority)
-        return record
+    def _study_alone(
+        self,
+        req: GridRequest,
+        plan: Iterator[tuple[str, float, float, float]],
+        finished: Callable[[], None],
+    ) -> None:
+        """The next study phase of a request studied on its own, first come first served."""
+        step = next(plan, None)
+        if step is None:
+            finished()
+            return
+        phase_name, days, nominal, p_withdraw = step
 
-    def _study_alone(self, req: GridRequest) -> Generator[simpy.Event, Any, None]:
-        priority = 0 if req.designated else 1
-        for phase_name, days, nominal, p_withdraw in req.draws.phase_plan():
-            record = yield from self._phase_service(
-                f"{req.request_id}:{phase_name}", days, req.kind, priority
-            )
+        def phase_done(record: QueueRecord) -> None:
             if math.isnan(req.study_start):
                 req.study_start = record.start
             req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
             req.path = req.path.then("interconnection_study", record.end, nominal, phase_name)
             if req.withdraws(p_withdraw):
                 req.withdrawn = True
+                finished()
                 return
+            self._study_alone(req, plan, finished)
+
+        self.queue.submit(
+            f"{req.request_id}:{phase_name}",
+            days,
+            kind=req.kind,
+            background=req.background,
+            on_done=phase_done,
+            priority=0 if req.designated else 1,
+        )
 
     # ------------------------------------------------------------------ clusters
     def _windows(self, horizon_days: float) -> Generator[simpy.Event, Any, None]:
@@ -119,6 +159,12 @@ class Studies:
                 members, self._pending = self._pending, []
                 self._clusters += 1
                 self.env.process(self._run_cluster(members, self._clusters))
+
+    def _phase_service(
+        self, label: str, days: float, kind: str, priority: int
+    ) -> Generator[simpy.Event, Any, QueueRecord]:
+        record = yield from self.queue.serve(label, days, kind=kind, priority=priority)
+        return record
 
     def _cluster_plan(self) -> PhasePlan:
         return self._cluster_draws.phase_plan()

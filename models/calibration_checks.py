@@ -95,9 +95,12 @@ def grid_requests_alone(
             if scenario.transformers is not None
             else None
         )
-        for name in regions:
-            GridRegionGate(ctx, name, scenario.grid[name], factory, requests)
+        gates = [
+            GridRegionGate(ctx, name, scenario.grid[name], factory, requests) for name in regions
+        ]
         env.run(until=horizon)
+        for gate in gates:
+            gate.close()
         frames.append(requests.to_frame().assign(replication=seed))
     return pd.concat(frames, ignore_index=True)
 

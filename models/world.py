@@ -258,6 +258,8 @@ class World:
             queues.append(gates.transformers.queue)
         for queue in queues:
             queue.close()
+        for gate in gates.grid.values():
+            gate.close()
 
     def _sampler(self) -> Generator[simpy.Event, Any, None]:
         every = self.scenario.time.sample_every_days

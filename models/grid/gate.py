@@ -68,6 +68,7 @@ class GridRegionGate:
         )
         stages = 1 if spec.parallel_studies else max(1, len(spec.phases()))
         self._per_stage = 1.0 / stages
+        self._live: dict[int, GridRequest] = {}  # requests not yet recorded, by identity
         self._start_background()
         for up in spec.prebuilt_upgrades:
             self.headroom.add_prebuilt(max(0.0, ctx.calendar.to_days(up.ready)), up.mw)
@@ -164,6 +165,7 @@ class GridRegionGate:
         env = self.env
         draws: PredrawnDraws = attrs.draws
         req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws, self._withdraw_scale)
+        self._live[id(req)] = req
         # Background requests carry one overall withdrawal probability during
         # studies, spread evenly over the phases.
         req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** self._per_stage
@@ -217,6 +219,7 @@ class GridRegionGate:
             request_id, "project", False, mw, self.env.now, draws, self._withdraw_scale
         )
         req.designated = designated
+        self._live[id(req)] = req
         path = start
         for attempt in range(MAX_RESTUDIES + 1):
             req.withdrawn = False
@@ -254,7 +257,17 @@ class GridRegionGate:
         )
 
     # ------------------------------------------------------------------ records
+    def close(self) -> None:
+        """At the horizon: requests still in progress are recorded as ``pending``.
+
+        Dropping them would bias every queue statistic toward the requests
+        that happened to finish in time.
+        """
+        for req in list(self._live.values()):
+            self._record(req, math.nan, "pending")
+
     def _record(self, req: GridRequest, energized: float, outcome: str) -> None:
+        self._live.pop(id(req), None)
         self.requests.rows.append(
             (
                 self.name,

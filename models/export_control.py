@@ -149,6 +149,8 @@ class ExportRegimes:
             for country, rs in self._by_country.items()
         }
         self._cache: dict[tuple[str, str, str, int], list[ExportRegime]] = {}
+        #: Countries with any regime: shipments from elsewhere need no look-up.
+        self.exporters = frozenset(self._by_country)
 
     def governing(
         self, origin: str, destination: str, material: str, day: float

@@ -48,6 +48,8 @@ class ProducingFacility:
     """Base class; subclasses implement :meth:`produce` and declare inputs/outputs."""
 
     section = "facility"
+    #: A plant ships whenever it has stock (a stockpile waits for its release date).
+    always_ships = True
 
     def __init__(self, chain: Chain, name: str, spec: FacilitySpec) -> None:
         self.chain = chain
@@ -71,6 +73,7 @@ class ProducingFacility:
         self._produced = chain.ledger.produced
         self._consumed = chain.ledger.consumed
         self._provenance_of = chain.recorder.provenance_of
+        self._available: float | None = None
         # Only plants with a supplier rule of their own pay for asking it.
         overrides = type(self).usable is not ProducingFacility.usable
         self._usable = self.usable if overrides else None
@@ -126,6 +129,8 @@ class ProducingFacility:
 
     def available_this_step(self, step_days: float) -> float:
         """Output (in output units) the plant could make this step, before inputs."""
+        if self._available is not None:
+            return self._available  # worked out by tick() for this very step
         day = self.env.now
         return (
             self.capacity_per_year(day)
@@ -144,8 +149,12 @@ class ProducingFacility:
         """One production step: produce what capacity and inputs allow, then reorder."""
         # Until an input or an outage says otherwise, output is bounded by capacity.
         self.limit_reason = "at_capacity"
+        now = self.env.now
+        capacity = self.capacity_per_year(now)
+        self._available = capacity / 365.25 * step_days * self.ramp_factor(now) * self.outage_factor
         self.produce(step_days)
-        self.reorder()
+        self._available = None
+        self.reorder(now, capacity)
 
     def _lifecycle(self) -> Generator[simpy.Event, Any, None]:
         yield from self._build()
@@ -233,15 +242,16 @@ class ProducingFacility:
         """Full-rate use of an input at the capacity in force on ``day``."""
         return self.capacity_per_year(day) / 365.25 * slot.per_unit
 
-    def reorder(self) -> None:
-        now = self.env.now
-        per_day = self.capacity_per_year(now) / 365.25
+    def reorder(self, now: float, capacity_per_year: float) -> None:
+        """Top up each input whose stock plus open orders fell below ``reorder_days`` of use."""
+        per_day = capacity_per_year / 365.25
+        reorder_days = self.spec.reorder_days
         for slot in self.inputs.values():
             rate = per_day * slot.per_unit
             if rate <= 0:
                 continue
             position = slot.stock.level + slot.on_order
-            if position >= rate * self.spec.reorder_days:
+            if position >= rate * reorder_days:
                 continue
             want = rate * self.spec.cover_days - position
             result = self.chain.logistics.source(

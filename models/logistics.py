@@ -161,19 +161,20 @@ class Logistics:
         up to now; each shipment extends it with licence, audit and transit.
         """
         governing = self.regimes.governing
+        regulated = self.regimes.exporters
         now = self.env.now
         result = SourcingResult()
         remaining = qty
         buyer_country = buyer.country
-        for name, supplier, stock in self._route(suppliers, material):
+        for name, supplier, stock, country, always_ships in self._route(suppliers, material):
             if remaining <= 1e-9:
                 break
             reason = usable(name) if usable is not None else None
-            if reason is None and not supplier.can_ship(now):
+            if reason is None and not always_ships and not supplier.can_ship(now):
                 reason = "not_online"
             regimes: list[Any] = []
-            if reason is None:
-                regimes = governing(supplier.country, buyer_country, material, now)
+            if reason is None and country in regulated:
+                regimes = governing(country, buyer_country, material, now)
                 if regimes and regimes[0].spec.mode == "ban":
                     reason = "export_ban"
             if reason is None and stock is not None:
@@ -191,16 +192,21 @@ class Logistics:
                 result.note(name, reason)
         return result
 
-    def _route(
-        self, suppliers: list[str], material: str
-    ) -> list[tuple[str, Supplier, Stock | None]]:
-        """Each named supplier with its output stock of ``material``, resolved once per list."""
+    def _route(self, suppliers: list[str], material: str) -> list[Any]:
+        """Each named supplier with what sourcing asks of it, resolved once per list.
+
+        (name, supplier, its output stock of ``material``, its country, whether
+        it can always ship): a stockpile's release date must be checked, a
+        plant's need not.
+        """
         key = (id(suppliers), material)
         cached = self._routes.get(key)
         if cached is None or cached[0] is not suppliers:
-            table = [
-                (n, self.suppliers[n], self.suppliers[n].output_stock(material)) for n in suppliers
-            ]
+            table = []
+            for n in suppliers:
+                sup = self.suppliers[n]
+                always = getattr(sup, "always_ships", False)
+                table.append((n, sup, sup.output_stock(material), sup.country, always))
             cached = (suppliers, table)  # holding the list keeps its id unique
             self._routes[key] = cached
         return cached[1]

@@ -22,16 +22,14 @@ Parts = list[tuple[PoolKey, float]]
 class Stock:
     """A non-negative quantity split into provenance pools."""
 
-    __slots__ = ("_level", "name", "pools")
+    # ``level`` is a plain attribute, not a property: it is read ~100,000 times a
+    # run; only put/take change it.
+    __slots__ = ("level", "name", "pools")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.pools: dict[PoolKey, float] = {}
-        self._level = 0.0
-
-    @property
-    def level(self) -> float:
-        return self._level
+        self.level = 0.0
 
     def put(self, qty: float, key: PoolKey) -> None:
         if not qty >= 0:  # also rejects NaN
@@ -41,7 +39,7 @@ class Stock:
         if qty <= EPS:
             return
         self.pools[key] = self.pools.get(key, 0.0) + qty
-        self._level += qty
+        self.level += qty
 
     def put_parts(self, parts: Parts) -> None:
         for key, qty in parts:
@@ -81,13 +79,13 @@ class Stock:
             remaining -= portion
             got += portion
             taken.append((key, portion))
-        level = self._level - got
-        self._level = level if level > 0.0 and pools else 0.0
+        level = self.level - got
+        self.level = level if level > 0.0 and pools else 0.0
         return taken, got
 
     def available(self, accept: Callable[[PoolKey], bool] | None = None) -> float:
         if accept is None:
-            return self._level
+            return self.level
         return sum(q for k, q in self.pools.items() if accept(k))
 
     @staticmethod

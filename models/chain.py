@@ -17,6 +17,7 @@ from paxsim.models.export_control import ExportRegimes
 from paxsim.models.grid import GridRegionGate
 from paxsim.models.ledger import Ledger
 from paxsim.models.permitting import PermitOffice
+from paxsim.models.production import ProductionTick
 from paxsim.models.recorder import Recorder
 from paxsim.models.sourcing_rules import SourcingRules
 from paxsim.models.transformers import TransformerFactory
@@ -44,3 +45,4 @@ class Chain:
     rules: SourcingRules
     tracer: CulpritTracer
     logistics: Logistics
+    production: ProductionTick

@@ -31,7 +31,7 @@ from paxsim.models.scenario import DataCenter as DataCenterSpec
 from paxsim.models.scenario import Phase
 from paxsim.models.streams import Entity, Purpose
 from paxsim.sim.attribution import Milestone, clipped, join
-from paxsim.sim.stocks import Parts, Stock
+from paxsim.sim.stocks import Parts
 
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
@@ -54,8 +54,7 @@ class PhaseOrder:
         self.arrivals: list[Milestone] = []
         self.done = env.event()
 
-    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
-        qty = Stock.total(parts)
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
         self.received += qty
         # Installed in the phase on arrival: it leaves the material balance as used.
         self._consumed[material] += qty

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from paxsim.models.facility import InputSlot
 from paxsim.models.scenario import Demand as DemandSpec
 from paxsim.sim.attribution import Milestone
-from paxsim.sim.stocks import Parts, Stock
+from paxsim.sim.stocks import Parts
 
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
@@ -81,8 +81,9 @@ class DemandSink:
                 self.name, slot.material, want - result.got, result.first_reason, "order"
             )
 
-    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
-        self.slot.on_order = max(0.0, self.slot.on_order - Stock.total(parts))
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
+        left = self.slot.on_order - qty
+        self.slot.on_order = left if left > 0.0 else 0.0
         self.slot.stock.put_parts(parts)
 
     def denied(self, material: str, qty: float) -> None:

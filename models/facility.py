@@ -94,18 +94,18 @@ class ProducingFacility:
         return True
 
     def start(self) -> None:
-        """Operating plants come online now and are stepped by the world's production tick;
-        planned ones run their own lifecycle (permits, build, grid) and step themselves."""
+        """Operating plants come online now; planned ones after their permits, build and grid.
+
+        Online, a plant is stepped by the production tick
+        (:class:`~paxsim.models.production.ProductionTick`).
+        """
         if self.spec.status == "planned":
             self.env.process(self._lifecycle())
         else:
             self._come_online()
+            self.chain.production.add_plant(self)
         if self.spec.outages is not None:
             self.env.process(self._outages())
-
-    @property
-    def steps_itself(self) -> bool:
-        return self.spec.status == "planned"
 
     # ------------------------------------------------------------------ capacity
     def capacity_per_year(self, day: float) -> float:
@@ -159,10 +159,10 @@ class ProducingFacility:
     def _lifecycle(self) -> Generator[simpy.Event, Any, None]:
         yield from self._build()
         self._come_online()
-        step = self.chain.ctx.step_days
-        while True:
-            self.tick(step)
-            yield self.env.timeout(step)
+        production = self.chain.production
+        # A partial first step, up to the next tick of the production grid.
+        self.tick(production.until_next(self.env.now))
+        production.join(self)
 
     def _build(self) -> Generator[simpy.Event, Any, None]:
         chain = self.chain
@@ -270,10 +270,10 @@ class ProducingFacility:
                     self.name, slot.material, short, result.first_reason, "order"
                 )
 
-    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None:
+    def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
         slot = self.inputs[material]
-        qty = Stock.total(parts)
-        slot.on_order = max(0.0, slot.on_order - qty)
+        left = slot.on_order - qty
+        slot.on_order = left if left > 0.0 else 0.0
         slot.stock.put_parts(parts)
 
     def denied(self, material: str, qty: float) -> None:

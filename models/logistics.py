@@ -48,7 +48,9 @@ class Receiver(Protocol):
     name: str
     country: str
 
-    def receive(self, material: str, parts: Parts, arrival: Milestone | None) -> None: ...
+    def receive(
+        self, material: str, parts: Parts, arrival: Milestone | None, qty: float
+    ) -> None: ...
 
     def denied(self, material: str, qty: float) -> None: ...
 
@@ -321,7 +323,7 @@ class Logistics:
         if order is not None:
             milestone = order.then("transit", self.env.now, nominal_transit)
         self.ledger.in_transit[material] -= qty
-        buyer.receive(material, parts, milestone)
+        buyer.receive(material, parts, milestone, qty)
 
     def _ship(
         self,
@@ -368,4 +370,4 @@ class Logistics:
         if milestone is not None:
             milestone = milestone.then("transit", env.now, nominal_transit)
         ledger.in_transit[material] -= qty
-        buyer.receive(material, parts, milestone)
+        buyer.receive(material, parts, milestone, qty)

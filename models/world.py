@@ -39,6 +39,7 @@ from paxsim.models.magnets import MagnetMaker
 from paxsim.models.mine import Mine
 from paxsim.models.permitting import PermitOffice
 from paxsim.models.phase_outcome import CAUSES, PhaseOutcome
+from paxsim.models.production import ProductionTick
 from paxsim.models.recorder import Recorder
 from paxsim.models.scenario import Scenario
 from paxsim.models.separation import SeparationPlant
@@ -107,8 +108,16 @@ class World:
             rules,
             self.tracer,
         )
+        self.production = ProductionTick(self.env, scenario.time.step_days)
         self.chain = Chain(
-            self.ctx, self.gates, self.ledger, self.recorder, rules, self.tracer, self.logistics
+            self.ctx,
+            self.gates,
+            self.ledger,
+            self.recorder,
+            rules,
+            self.tracer,
+            self.logistics,
+            self.production,
         )
         self._build_facilities()
         if scenario.time.warm_start:
@@ -221,10 +230,10 @@ class World:
             for fac in self.facilities.values():
                 fac.start()
             for dem in self.demands.values():
-                dem.start()
+                self.production.add_sink(dem)
             for dc in self.datacenters.values():
                 dc.start()
-            self.env.process(self._production_tick())
+            self.production.start()
             if self.recorder.keeps_timeseries or self.recorder.keeps_provenance:
                 self.env.process(self._sampler())
             self.env.run(until=self.horizon_days)
@@ -232,23 +241,6 @@ class World:
             if self.recorder.keeps_timeseries or self.recorder.keeps_provenance:
                 self._sample(self.env.now)
         return self
-
-    def _production_tick(self) -> Generator[simpy.Event, Any, None]:
-        """One event per step for every plant online from the start and every demand sink.
-
-        They all step on the same grid of days, in the same order each step;
-        one process for all of them replaces one per component. Plants built
-        during the run step themselves from the day they come online.
-        """
-        step = self.ctx.step_days
-        plants = [f for f in self.facilities.values() if not f.steps_itself]
-        sinks = list(self.demands.values())
-        while True:
-            for plant in plants:
-                plant.tick(step)
-            for sink in sinks:
-                sink.tick(step)
-            yield self.env.timeout(step)
 
     def _close_queues(self) -> None:
         gates = self.gates

@@ -220,6 +220,7 @@ class KnownServiceQueue:
         log: QueueLog,
         horizon_days: float = float("inf"),
         background: Iterator[BackgroundRequest] | None = None,
+        track_waiting: bool = False,
     ) -> None:
         if servers is not None and servers < 1:
             raise ValueError(f"queue {name!r}: servers must be >= 1 or None, got {servers}")
@@ -229,7 +230,8 @@ class KnownServiceQueue:
         self.log = log
         self.horizon_days = horizon_days
         self._free: list[float] = [0.0] * servers if servers is not None else []
-        self._starts: list[float] = []  # starts still ahead of the clock (for in_queue)
+        # Starts still ahead of the clock, kept only if someone will ask ``in_queue``.
+        self._starts: list[float] | None = [] if track_waiting else None
         self._background = background
         self._next: BackgroundRequest | None = None
         self._advance()
@@ -240,10 +242,33 @@ class KnownServiceQueue:
         self._next = next(source, None) if source is not None else None
 
     def catch_up(self, now: float) -> None:
-        """Admit every background request that arrived by ``now``."""
+        """Admit every background request that arrived by ``now`` (the hot loop of a run)."""
         nxt = self._next
         if nxt is None or nxt.arrival > now:
             return
+        if self.servers is None or self._starts is not None:
+            self._catch_up_general(now)
+            return
+        horizon = self.horizon_days
+        add = self.log.records.append
+        name = self.name
+        free = self._free
+        source = self._background
+        assert source is not None
+        pop, push = heapq.heappop, heapq.heappush
+        while nxt is not None and nxt.arrival <= now:
+            arrival = nxt.arrival
+            first_free = pop(free)
+            start = first_free if first_free > arrival else arrival
+            end = start + nxt.service_days
+            push(free, end)
+            if end <= horizon:
+                add(QueueRecord(name, nxt.request_id, nxt.kind, True, arrival, start, end, "done"))
+            nxt = next(source, None)
+        self._next = nxt
+
+    def _catch_up_general(self, now: float) -> None:
+        nxt = self._next
         horizon = self.horizon_days
         add = self.log.records.append
         name = self.name
@@ -265,14 +290,19 @@ class KnownServiceQueue:
         start = free if free > arrival else arrival
         end = start + service_days
         heapq.heappush(self._free, end)
-        if start > arrival:
+        if start > arrival and self._starts is not None:
             heapq.heappush(self._starts, start)
         return start, end
 
     # ------------------------------------------------------------------ state
     @property
     def in_queue(self) -> int:
+        """Requests waiting now (tracked from the first time anyone asks)."""
         now = self.env.now
+        if self._starts is None:
+            raise RuntimeError(
+                f"queue {self.name!r}: create it with track_waiting=True to ask in_queue"
+            )
         self.catch_up(now)
         starts = self._starts
         while starts and starts[0] <= now:

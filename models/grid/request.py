@@ -12,7 +12,7 @@ each request is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -114,7 +114,10 @@ class RequestDraws:
 StreamDraws = RequestDraws
 
 
-@dataclass
+_ORIGIN = Milestone.origin(0.0)
+
+
+@dataclass(slots=True)
 class GridRequest:
     request_id: str
     kind: str
@@ -125,7 +128,7 @@ class GridRequest:
     withdraw_scale: float
     designated: bool = False
     done: simpy.Event | None = None
-    path: Milestone = field(default_factory=lambda: Milestone.origin(0.0))
+    path: Milestone = _ORIGIN  # immutable: set for real when studies begin
     withdrawn: bool = False
     study_start: float = math.nan
     restudies: int = 0

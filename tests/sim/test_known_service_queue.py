@@ -113,7 +113,7 @@ def test_mean_wait_matches_erlang_c(lam: float, mu: float, c: int) -> None:
 def test_in_queue_counts_requests_waiting_now() -> None:
     env = simpy.Environment()
     reqs = [BackgroundRequest(0.0, 10.0, "bg", f"r{i}") for i in range(4)]
-    queue = KnownServiceQueue(env, "q", 1, QueueLog(), background=iter(reqs))
+    queue = KnownServiceQueue(env, "q", 1, QueueLog(), background=iter(reqs), track_waiting=True)
     assert queue.in_queue == 3
     env.run(until=25)
     assert queue.in_queue == 1

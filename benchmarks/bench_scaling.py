@@ -1,4 +1,4 @@
-"""How time per replication grows with the number of facilities and with the horizon.
+"""How CPU per replication grows with the number of facilities and with the horizon.
 
     python -m benchmarks.bench_scaling [SCENARIO|default|tiny] [--reps K]
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import time
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from benchmarks._common import machine, median, pick_scenario
 from paxsim.models.loader import validate_raw
 from paxsim.models.scenario import Scenario
 from paxsim.models.simulation import simulate
+from paxsim.models.world import World
 
 
 def _raw(scenario: Scenario) -> dict[str, Any]:
@@ -63,12 +65,14 @@ def facilities(scenario: Scenario) -> int:
 
 
 def measure(scenario: Scenario, reps: int) -> tuple[float, float]:
+    """Median CPU seconds of one run (build and run the world, no tables) and its events."""
     seconds, events = [], []
     for seed in range(reps):
-        started = time.perf_counter()
-        results = simulate(scenario, seed)
-        seconds.append(time.perf_counter() - started)
-        events.append(float(results.meta["sim_events"]))
+        gc.collect()
+        started = time.process_time()
+        world = World(scenario, seed).run()
+        seconds.append(time.process_time() - started)
+        events.append(float(world.env.scheduled))
     return median(seconds), median(events)
 
 
@@ -82,6 +86,7 @@ def main() -> None:
     print(machine())
     print(f"scenario: {label}; median of {args.reps} replications per row")
     simulate(base, 999)  # warm-up
+    print("CPU seconds per run (build + run, no tables)")
     print(f"{'copies':>6} {'facilities':>10} {'s/rep':>8} {'events':>9} {'s per fac.':>10}")
     for k in (int(f) for f in args.factors.split(",")):
         world = scaled(base, k)
@@ -90,14 +95,18 @@ def main() -> None:
         print(f"{k:>6} {n:>10} {secs:8.3f} {events:9.0f} {secs / n:10.4f}")
     start, end = base.time.start, base.time.end
     years = (end - start).days / 365.25
-    print(f"{'years':>6} {'end':>10} {'s/rep':>8} {'events':>9} {'s per year':>10}")
+    hdr = f"{'years':>6} {'end':>10} {'s/rep':>8} {'events':>9} {'s per year':>10} {'us/event':>9}"
+    print(hdr)
     for factor in (1, 2, 3, 4):
         new_end = date(start.year + round(years * factor), end.month, end.day)
         world = with_end(base, new_end)
         secs, events = measure(world, args.reps)
         span = (new_end - start).days / 365.25
         day = new_end.isoformat()
-        print(f"{span:6.1f} {day:>10} {secs:8.3f} {events:9.0f} {secs / span:10.4f}")
+        per_event = secs / events * 1e6
+        print(
+            f"{span:6.1f} {day:>10} {secs:8.3f} {events:9.0f} {secs / span:10.4f} {per_event:9.2f}"
+        )
     print(machine())
 
 

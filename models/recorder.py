@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from paxsim.models.grid import GRID_REQUEST_COLUMNS
+from paxsim.models.grid.capacity import HEADROOM_COLUMNS
 from paxsim.models.trust import Trust
 from paxsim.sim.records import RecordList
 
@@ -70,6 +71,7 @@ class Recorder:
             ("time", "supplier", "buyer", "origin", "destination", "material", "qty")
         )
         self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
+        self.headroom = RecordList(HEADROOM_COLUMNS)
         self.phases: list[PhaseOutcome] = []
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
         skipped = {

@@ -139,7 +139,14 @@ class World:
         )
         return Gates(
             grid={
-                name: GridRegionGate(ctx, name, spec, transformers, self.recorder.grid_requests)
+                name: GridRegionGate(
+                    ctx,
+                    name,
+                    spec,
+                    transformers,
+                    self.recorder.grid_requests,
+                    self.recorder.headroom,
+                )
                 for name, spec in s.grid.items()
                 if spec.enabled
             },

@@ -41,7 +41,7 @@ def test_trust_follows_membership_dates() -> None:
 
 
 def test_separation_yields_basket_times_recovery() -> None:
-    w = world("mines.aa_mine.outages.every_days=100000")
+    w = world("mines.aa_mine.outages.every_days=30000")
     plant = w.facilities["aa_sep"]
     produced = plant.chain.ledger.produced
     # Every NdPr tonne came from concentrate x basket share x yield (two plants, two baskets).

@@ -1,16 +1,29 @@
-"""A grid region's headroom: spare MW, MW reserved for designated sites, network upgrades.
+"""A grid region's headroom: spare MW, MW reserved for designated sites, shared upgrades.
 
-A load that fits in the spare MW takes it. One that does not triggers a
-network upgrade (a build, in parallel with transformer orders from the shared
-transformer pool) that adds ``upgrade_mw`` blocks. ``prebuilt_upgrades`` add
-headroom on their dates whether anyone asked or not.
+Capacity is accounted for exactly, as a ledger and a line:
+
+* ``spare_mw`` is built and unallocated; a request takes its MW from it in
+  one instant, so it is never negative.
+* A request that does not fit joins the region's capacity line (first come,
+  first served). The line's *deficit* is what it waits for beyond the spare
+  MW and the MW already being built; only a positive deficit starts a
+  network upgrade, sized to cover it in ``upgrade_mw`` blocks (a build in
+  parallel with transformer orders from the shared transformer pool). So one
+  upgrade covers every request waiting when it started, and no deficit is
+  built twice.
+* When an upgrade (or a ``prebuilt_upgrades`` entry) lands, its MW become
+  spare and the line is served in order while the head fits.
+
+Every change is one row of the ``headroom`` table (time, spare, reserved,
+being built, waiting, connected).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Generator
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import simpy
 
@@ -18,8 +31,28 @@ from paxsim.models.grid.request import GridRequest
 from paxsim.models.scenario import GridRegion
 from paxsim.models.transformers import TransformerFactory
 from paxsim.sim.attribution import Milestone
+from paxsim.sim.records import RecordList
 
-__all__ = ["Headroom"]
+__all__ = ["HEADROOM_COLUMNS", "Headroom", "UpgradeLanded"]
+
+HEADROOM_COLUMNS = (
+    "time",
+    "region",
+    "spare_mw",
+    "reserved_mw",
+    "building_mw",
+    "waiting_mw",
+    "connected_mw",
+    "event",
+)
+
+
+class UpgradeLanded(NamedTuple):
+    """What a waiting request learns when capacity is allocated to it."""
+
+    upgrade: str  # the upgrade whose MW it got ("" for spare freed otherwise)
+    build_end: float
+    transformer_end: float
 
 
 class Headroom:
@@ -29,6 +62,7 @@ class Headroom:
         name: str,
         spec: GridRegion,
         transformers: TransformerFactory | None,
+        table: RecordList | None = None,
     ) -> None:
         self.env = env
         self.name = name
@@ -36,64 +70,131 @@ class Headroom:
         self.transformers = transformers
         self.spare_mw = spec.spare_mw
         self.reserved_mw = spec.reserved_mw
+        self.building_mw = 0.0
+        self.waiting_mw = 0.0
         self.connected_mw = 0.0
         self.upgrades_started = 0
+        self._line: deque[tuple[GridRequest, simpy.Event]] = deque()
+        self.table = table if table is not None else RecordList(HEADROOM_COLUMNS)
+        self._note("start")
+
+    # ------------------------------------------------------------------ ledger
+    def _note(self, event: str) -> None:
+        self.table.rows.append(
+            (
+                self.env.now,
+                self.name,
+                self.spare_mw,
+                self.reserved_mw,
+                self.building_mw,
+                self.waiting_mw,
+                self.connected_mw,
+                event,
+            )
+        )
+
+    def connected(self, mw: float) -> None:
+        self.connected_mw += mw
+        self._note("energized")
 
     def add_prebuilt(self, day: float, mw: float) -> None:
         def build() -> Generator[simpy.Event, Any, None]:
             yield self.env.timeout(day)
             self.spare_mw += mw
+            self._serve_line(UpgradeLanded("prebuilt", self.env.now, self.env.now))
+            self._note("prebuilt")
 
         self.env.process(build())
 
     def fits(self, req: GridRequest) -> bool:
         """Would the request be served from headroom now (designated sites count the reserve)?"""
+        if self._line:
+            return req.designated and self.reserved_mw >= req.mw - 1e-9
         if req.mw <= self.spare_mw + 1e-9:
             return True
         return req.designated and self.reserved_mw + self.spare_mw >= req.mw
 
     def take(self, req: GridRequest) -> bool:
-        """Reserve headroom for the request now if there is enough; designated sites first."""
+        """Allocate headroom to the request now if it may have it; designated sites first.
+
+        Behind a line, only a designated site's own reserve may be taken: the
+        spare MW belong to those already waiting.
+        """
         need = req.mw
+        spare = 0.0 if self._line else self.spare_mw
         if req.designated and self.reserved_mw > 0:
             from_reserve = min(self.reserved_mw, need)
-            if need - from_reserve <= self.spare_mw + 1e-9:
+            if need - from_reserve <= spare + 1e-9:
                 self.reserved_mw -= from_reserve
-                self.spare_mw -= need - from_reserve
+                self.spare_mw = max(0.0, self.spare_mw - (need - from_reserve))
+                self._note("allocated")
                 return True
-        if need <= self.spare_mw + 1e-9:
-            self.spare_mw -= need
+        if not self._line and need <= self.spare_mw + 1e-9:
+            self.spare_mw = max(0.0, self.spare_mw - need)
+            self._note("allocated")
             return True
         return False
 
-    def _build_upgrade(self, days: float) -> Generator[simpy.Event, Any, float]:
-        yield self.env.timeout(days)
-        return float(self.env.now)
-
+    # ------------------------------------------------------------------ the line
     def secure(
         self, req: GridRequest, milestone: Milestone
     ) -> Generator[simpy.Event, Any, Milestone]:
-        """Take spare MW, or build the upgrade that makes room; return the path so far."""
+        """Take spare MW, or wait in line for the upgrade that makes room; return the path."""
         if self.take(req):
             return milestone
-        deficit = req.mw - self.spare_mw
+        allocated = self.env.event()
+        self._line.append((req, allocated))
+        self.waiting_mw += req.mw
+        deficit = self.waiting_mw - self.spare_mw - self.building_mw
+        if deficit > 1e-9:
+            self._start_upgrade(deficit, req)
+        self._note("waiting")
+        landed = cast(UpgradeLanded, (yield allocated))
+        now = self.env.now
+        build_end = max(milestone.time, min(landed.build_end, now))
+        if landed.transformer_end > landed.build_end and landed.transformer_end > milestone.time:
+            milestone = milestone.then("network_upgrade", build_end, 0.0, landed.upgrade)
+            return milestone.then("transformer_delivery", now, 0.0, landed.upgrade)
+        return milestone.then("network_upgrade", now, 0.0, landed.upgrade)
+
+    def _start_upgrade(self, deficit: float, req: GridRequest) -> None:
         blocks = math.ceil(deficit / self.spec.upgrade_mw - 1e-12)
+        mw = blocks * self.spec.upgrade_mw
         self.upgrades_started += 1
-        build = self.env.process(self._build_upgrade(req.draws.upgrade_days()))
+        self.building_mw += mw
+        label = f"{self.name}:upgrade{self.upgrades_started}"
+        self.env.process(self._build(label, blocks, mw, req))
+
+    def _build(
+        self, label: str, blocks: int, mw: float, req: GridRequest
+    ) -> Generator[simpy.Event, Any, None]:
+        """Build one upgrade; its draws come from the request that started it."""
+        env = self.env
+        started = env.now
+        build_days = req.draws.upgrade_days()
+        build = env.timeout(build_days)
         orders = []
         if self.transformers is not None:
             rng = req.draws.transformer_rng()
             factory = self.transformers
             for k in range(self.spec.transformers_per_upgrade * blocks):
-                order_id = f"{self.name}:{req.request_id}/t{k}"
                 days = factory.build_days(rng)
-                orders.append(self.env.process(factory.order(order_id, days, req.background)))
-        yield self.env.all_of([build, *orders])
-        upgrade_end = cast(float, build.value)
-        transformer_end = max((cast(float, p.value) for p in orders), default=0.0)
-        # Capacity is added and taken in the same instant, so no one else can grab it.
-        self.spare_mw += blocks * self.spec.upgrade_mw - req.mw
-        if transformer_end > upgrade_end:
-            milestone = milestone.then("network_upgrade", upgrade_end, 0.0, self.name)
-            return milestone.then("transformer_delivery", transformer_end, 0.0, self.name)
-        return milestone.then("network_upgrade", upgrade_end, 0.0, self.name)
+                orders.append(env.process(factory.order(f"{label}/t{k}", days, req.background)))
+        yield env.all_of([build, *orders])
+        transformer_end = max((cast(float, p.value) for p in orders), default=started)
+        build_end = started + build_days
+        self.building_mw -= mw
+        self.spare_mw += mw
+        self._serve_line(UpgradeLanded(label, build_end, transformer_end))
+        self._note("upgrade_landed")
+
+    def _serve_line(self, landed: UpgradeLanded) -> None:
+        """Allocate spare MW to the line in order while the head fits."""
+        line = self._line
+        while line and line[0][0].mw <= self.spare_mw + 1e-9:
+            req, allocated = line.popleft()
+            self.spare_mw = max(0.0, self.spare_mw - req.mw)
+            self.waiting_mw -= req.mw
+            allocated.succeed(landed)
+        if not line:
+            self.waiting_mw = 0.0  # no rounding residue once the line is empty

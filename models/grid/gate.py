@@ -48,6 +48,7 @@ class GridRegionGate:
         spec: GridRegion,
         transformers: TransformerFactory | None,
         requests: RecordList | None = None,
+        headroom: RecordList | None = None,
     ) -> None:
         self.ctx = ctx
         self.env = ctx.env
@@ -62,7 +63,7 @@ class GridRegionGate:
             ctx.stream(Entity.GRID, name, Purpose.STUDIES),
             ctx.horizon_days,
         )
-        self.headroom = Headroom(ctx.env, name, spec, transformers)
+        self.headroom = Headroom(ctx.env, name, spec, transformers, headroom)
         self._withdraw_scale = (
             spec.first_ready_withdrawal_factor if spec.queue_order == "first_ready" else 1.0
         )
@@ -190,7 +191,7 @@ class GridRegionGate:
         env = self.env
 
         def energized(_event: simpy.Event) -> None:
-            self.headroom.connected_mw += req.mw
+            self.headroom.connected(req.mw)
             self._record(req, env.now, "energized")
 
         env.timeout(req.draws.connection_days()).callbacks.append(energized)
@@ -239,7 +240,7 @@ class GridRegionGate:
             full = yield from self.headroom.secure(req, path)
             share = 0.0
         yield self.env.timeout(draws.connection_days())
-        self.headroom.connected_mw += req.mw
+        self.headroom.connected(req.mw)
         full = full.then(
             "grid_energization", self.env.now, self.spec.connection_days.median(), self.name
         )

@@ -34,6 +34,7 @@ TABLES = {
     "licences": "every export-licence application of a modelled shipment and its outcome",
     "exports": "every lot crossing a border, when it cleared export control",
     "grid_requests": "every interconnection request: arrival, study, energisation, outcome",
+    "headroom": "per grid region, every change of spare, reserved, being-built and waiting MW",
     "events": "facility milestones: online, outages, supplier qualifications",
     "balance": "material accounting per material (produced, consumed, stocks, transit)",
 }
@@ -58,6 +59,7 @@ class Results:
     licences: pd.DataFrame
     exports: pd.DataFrame
     grid_requests: pd.DataFrame
+    headroom: pd.DataFrame
     events: pd.DataFrame
     balance: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
@@ -342,6 +344,7 @@ def collect(
         "grid_requests": lambda: _with_dates(
             world, recorder.grid_requests.to_frame(), {"arrival": "arrival_date"}
         ),
+        "headroom": lambda: _with_dates(world, recorder.headroom.to_frame(), {"time": "date"}),
         "events": lambda: _with_dates(world, recorder.events.to_frame(), {"time": "date"}),
         "balance": lambda: _balance(world),
     }

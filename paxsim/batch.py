@@ -15,6 +15,10 @@ module is the domain glue between them:
   and gives a :class:`~paxsim.models.results.comparison.Comparison`;
 * :func:`make_backend` turns the CLI's worker flags into a backend.
 
+A batch (or comparison) folder is written by one process at a time: each
+holds the folder's :class:`~paxsim.sim.replications.BatchLock` while it runs,
+and neither writes into a single run's folder.
+
 The names that moved to :mod:`paxsim.models.results` are re-exported here, so
 ``from paxsim.batch import BatchResults`` (and friends) keeps working.
 """
@@ -39,15 +43,27 @@ from paxsim.models.results.batch import PrecisionStatus as PrecisionStatus
 from paxsim.models.results.compact import ALL_REGIONS as ALL_REGIONS
 from paxsim.models.results.compact import BATCH_FORMAT, KEPT_TABLES, compact_tables
 from paxsim.models.results.comparison import Comparison
+from paxsim.models.results.run import is_run_folder
 from paxsim.models.scenario import Scenario
 from paxsim.models.simulation import PAXSIM_VERSION, simulate
-from paxsim.sim.replications import Backend, ReplicationStore, RunReport, run_replications
+from paxsim.sim.replications import (
+    MAX_REPLICATIONS,
+    Backend,
+    BatchLock,
+    ReplicationStore,
+    RunReport,
+    run_replications,
+)
+from paxsim.sim.replications.store import FORMAT, manifest_format
+from paxsim.sim.safe_paths import OutputPathError, check_output_dir, terminal_safe
 
 __all__ = [
     "KEPT_TABLES",
+    "MAX_REPLICATIONS",
     "BatchResults",
     "Comparison",
     "ScenarioReplication",
+    "check_batch_folder",
     "compact_tables",
     "compare",
     "content_hash",
@@ -123,6 +139,37 @@ def make_backend(
     return Backend("processes", workers)
 
 
+def check_batch_folder(out: str | Path, *, comparison: bool = False) -> None:
+    """Raise :class:`~paxsim.sim.safe_paths.OutputPathError` if a batch may not use ``out``.
+
+    ``out`` must be (or be creatable as) a writable folder and must not hold a
+    single run's tables; a comparison's folder must not itself be a batch.
+    Nothing is created.
+    """
+    check_output_dir(out)
+    if is_run_folder(out):
+        raise OutputPathError(
+            out,
+            "is a run folder (written by paxsim run), not a batch folder; a batch there would "
+            "mix its files with the run's. Choose another folder",
+        )
+    if comparison and manifest_format(out) == FORMAT:
+        raise OutputPathError(
+            out,
+            "is a batch folder; a comparison writes two batches (base/ and policy/) into a "
+            "folder of its own. Choose another folder",
+        )
+
+
+def _check_reps(reps: int, max_reps: int | None = None) -> None:
+    for name, value in (("reps", reps), ("max_reps", max_reps)):
+        if value is not None and value > MAX_REPLICATIONS:
+            raise ValueError(
+                f"{name} = {value:,} is more than {MAX_REPLICATIONS:,}, the most one batch holds; "
+                "split the work into batches with different seeds"
+            )
+
+
 def _resolve(
     scenario: Scenario | str | Path | None, overrides: Sequence[str]
 ) -> tuple[Scenario, str]:
@@ -158,6 +205,7 @@ def run_batch(
     until_halfwidth: float | None = None,
     max_reps: int | None = None,
     progress: bool | None = None,
+    lock_wait: float | None = 0.0,
 ) -> BatchResults:
     """Run (or finish, with ``resume``) ``reps`` replications of a scenario into ``out``.
 
@@ -165,10 +213,17 @@ def run_batch(
     ``out`` defaults to a new temporary folder. With ``until_halfwidth``
     (days), replications are added in rounds until every phase's mean-delay
     CI half-width is within it, confirmed over Hoad's look-ahead, or until
-    ``max_reps`` (default 20 x ``reps``).
+    ``max_reps`` (default 20 x ``reps``, at most
+    :data:`~paxsim.sim.replications.MAX_REPLICATIONS`).
+
+    Another process writing to ``out`` raises
+    :class:`~paxsim.sim.replications.BatchLockedError`, unless it finishes
+    within ``lock_wait`` seconds (None: wait for ever).
     """
+    _check_reps(reps, max_reps)
     resolved, source = _resolve(scenario, overrides)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="paxsim_batch_"))
+    check_batch_folder(folder)
     fn = ScenarioReplication(resolved)
     meta = {
         "source": source,
@@ -189,14 +244,22 @@ def run_batch(
             chunk_size=chunk_size,
             resume=again,
             progress=progress,
-            description=resolved.name,
+            description=terminal_safe(resolved.name, multiline=False),
         )
 
+    with BatchLock(folder, wait=lock_wait):
+        return _run_rounds(run, reps, resume, until_halfwidth, max_reps)
+
+
+def _run_rounds(
+    run: Any, reps: int, resume: bool, until_halfwidth: float | None, max_reps: int | None
+) -> BatchResults:
+    """The first round of ``reps``, then, for a precision target, more until it is met."""
     report = run(reps, resume)
     results = BatchResults(report.store, reps, report)
     if until_halfwidth is None:
         return results
-    cap = max_reps if max_reps is not None else 20 * reps
+    cap = max_reps if max_reps is not None else min(20 * reps, MAX_REPLICATIONS)
     n = reps
     while True:
         status = results.precision(until_halfwidth)
@@ -226,14 +289,46 @@ def compare(
     resume: bool = False,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    lock_wait: float | None = 0.0,
 ) -> Comparison:
     """Run base and policy with identical replication seeds into ``out/base`` and ``out/policy``.
 
     ``overrides`` apply to both scenarios, ``policy_overrides`` to the policy
     only (``compare(None, None, policy_overrides=[...])`` compares the default
-    world with a variant of itself).
+    world with a variant of itself). The folder is locked while both run.
     """
+    _check_reps(reps)
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="paxsim_compare_"))
+    check_batch_folder(folder, comparison=True)
+    with BatchLock(folder, wait=lock_wait):
+        return _compare_locked(
+            base,
+            policy,
+            folder,
+            overrides,
+            policy_overrides,
+            reps,
+            seed,
+            backend,
+            resume,
+            chunk_size,
+            progress,
+        )
+
+
+def _compare_locked(
+    base: Scenario | str | Path | None,
+    policy: Scenario | str | Path | None,
+    folder: Path,
+    overrides: Sequence[str],
+    policy_overrides: Sequence[str],
+    reps: int,
+    seed: int,
+    backend: Backend | None,
+    resume: bool,
+    chunk_size: int | None,
+    progress: bool | None,
+) -> Comparison:
     common: dict[str, Any] = {
         "reps": reps,
         "seed": seed,

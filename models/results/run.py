@@ -17,8 +17,19 @@ import pandas as pd
 
 from paxsim.models.phase_outcome import CAUSES
 from paxsim.models.world import World
+from paxsim.sim.replications.store import MANIFEST, holds_batches
+from paxsim.sim.safe_paths import (
+    OutputPathError,
+    check_output_dir,
+    describe_os_error,
+    is_resource_error,
+    make_output_dir,
+)
 
-__all__ = ["TABLES", "Results", "collect"]
+__all__ = ["RUN_FORMAT", "TABLES", "Results", "check_run_folder", "collect", "is_run_folder"]
+
+#: The ``format`` of a run folder's manifest.json (a batch folder's is ``sim.replications/1``).
+RUN_FORMAT = "paxsim.run/1"
 
 #: Table name -> what it holds (the file names say it too).
 TABLES = {
@@ -96,21 +107,79 @@ class Results:
         return p[cols].copy()
 
     def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
+        """Write every table (Parquet, and CSV if asked) and ``manifest.json`` into ``out_dir``.
+
+        Raises :class:`~paxsim.sim.safe_paths.OutputPathError` (before writing
+        anything) if ``out_dir`` is a file, cannot be created, or holds a batch
+        or another program's manifest, and if the disk fills or a permission
+        is missing while writing. Only files inside ``out_dir`` are written.
+        """
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        check_run_folder(out)
+        make_output_dir(out)
         written: list[Path] = []
-        for name, frame in self.tables().items():
-            path = out / f"{name}.parquet"
-            _parquet_safe(frame).to_parquet(path, index=False)
-            written.append(path)
-            if csv:
-                cpath = out / f"{name}.csv"
-                frame.to_csv(cpath, index=False)
-                written.append(cpath)
-        manifest = out / "manifest.json"
-        manifest.write_text(json.dumps(self.meta, indent=2, default=str) + "\n", encoding="utf-8")
-        written.append(manifest)
+        try:
+            for name, frame in self.tables().items():
+                path = out / f"{name}.parquet"
+                _parquet_safe(frame).to_parquet(path, index=False)
+                written.append(path)
+                if csv:
+                    cpath = out / f"{name}.csv"
+                    frame.to_csv(cpath, index=False)
+                    written.append(cpath)
+            manifest = out / MANIFEST
+            meta = {"format": RUN_FORMAT, **self.meta}
+            manifest.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+            written.append(manifest)
+        except OSError as exc:
+            if not is_resource_error(exc):
+                raise
+            raise OutputPathError(out, f"cannot write: {describe_os_error(exc)}") from None
         return written
+
+
+def is_run_folder(path: str | Path) -> bool:
+    """``path`` holds one run's tables (a manifest.json written by :meth:`Results.write`).
+
+    Run folders written before :data:`RUN_FORMAT` existed are recognised by
+    their manifest's keys.
+    """
+    try:
+        data = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    if "format" in data:
+        return data["format"] == RUN_FORMAT
+    return {"scenario_hash", "paxsim_version", "seed"} <= data.keys()
+
+
+def check_run_folder(out: str | Path) -> None:
+    """Raise :class:`~paxsim.sim.safe_paths.OutputPathError` if a run may not write into ``out``.
+
+    A run may write into a new or empty folder, or over an earlier run. It may
+    not write into a batch or comparison folder (its manifest would replace the
+    batch's, and the batch could no longer be read or resumed), nor over a
+    ``manifest.json`` it did not write. Nothing is created.
+    """
+    out = Path(out)
+    check_output_dir(out)
+    if not out.is_dir():
+        return
+    if holds_batches(out):
+        raise OutputPathError(
+            out,
+            "is a batch folder (written by paxsim batch or compare); a run would overwrite the "
+            "batch's manifest and the batch could no longer be read or resumed. "
+            "Choose another folder",
+        )
+    if (out / MANIFEST).exists() and not is_run_folder(out):
+        raise OutputPathError(
+            out,
+            f"holds a {MANIFEST} that paxsim run did not write; refusing to overwrite it. "
+            "Choose another folder",
+        )
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:

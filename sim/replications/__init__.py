@@ -27,11 +27,13 @@ public names (import from ``paxsim.sim.replications``):
 * :mod:`.store` -- the batch folder: manifest, atomic part writes, Arrow helpers;
 * :mod:`.planner` -- one replication's seed, running a chunk, sizing chunks;
 * :mod:`.backends` -- where chunks run: serial, local processes, Dask;
-* :mod:`.runner` -- :func:`run_replications`, which ties the three together.
+* :mod:`.runner` -- :func:`run_replications`, which ties the three together;
+* :mod:`.lock` -- one writer per batch folder (:class:`BatchLock`).
 """
 
 from paxsim.sim.replications.backends import Backend, BackendUnavailableError
 from paxsim.sim.replications.backends import BackendKind as BackendKind
+from paxsim.sim.replications.lock import BatchLock, BatchLockedError
 from paxsim.sim.replications.planner import (
     ChunkPlanner,
     ChunkResult,
@@ -40,11 +42,12 @@ from paxsim.sim.replications.planner import (
     replication_seed,
     run_chunk,
 )
-from paxsim.sim.replications.runner import RunReport, run_replications
+from paxsim.sim.replications.runner import MAX_REPLICATIONS, RunReport, run_replications
 from paxsim.sim.replications.store import FORMAT as FORMAT
 from paxsim.sim.replications.store import MANIFEST as MANIFEST
 from paxsim.sim.replications.store import (
     REPLICATION,
+    NotABatchError,
     ReplicationStore,
     ResumeMismatchError,
     StoreExistsError,
@@ -52,12 +55,16 @@ from paxsim.sim.replications.store import (
 )
 
 __all__ = [
+    "MAX_REPLICATIONS",
     "REPLICATION",
     "Backend",
     "BackendUnavailableError",
+    "BatchLock",
+    "BatchLockedError",
     "ChunkPlanner",
     "ChunkResult",
     "Failure",
+    "NotABatchError",
     "ReplicationFn",
     "ReplicationStore",
     "ResumeMismatchError",

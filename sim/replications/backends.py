@@ -32,8 +32,12 @@ __all__ = ["Backend", "BackendKind", "BackendUnavailableError"]
 BackendKind = Literal["serial", "processes", "dask"]
 
 
+#: How long to try to connect to a Dask scheduler before giving up.
+SCHEDULER_TIMEOUT_S = 10
+
+
 class BackendUnavailableError(Exception):
-    """The requested backend needs a package that is not installed."""
+    """The requested backend cannot be used: a package is missing or a scheduler unreachable."""
 
 
 # ------------------------------------------------------------------------------ backends
@@ -194,7 +198,12 @@ def _dask_map(
             )
         client = distributed.Client(cluster)
     else:
-        client = distributed.Client(scheduler)
+        try:
+            client = distributed.Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BackendUnavailableError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}"
+            ) from None
     try:
         slots = 2 * max(1, sum(client.nthreads().values()))
         source = iter(chunks)

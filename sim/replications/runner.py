@@ -4,7 +4,8 @@
 replications still missing, runs them on a backend, writes each finished
 chunk as it arrives and shows a progress bar; :class:`RunReport` says what it
 did. A ``KeyboardInterrupt`` stops the workers, keeps what finished and is
-re-raised.
+re-raised. The folder's :class:`~paxsim.sim.replications.lock.BatchLock` is
+held from before the store is opened until the run ends, however it ends.
 
 This is its own module because it is the only place that ties the store,
 the planner and the backends together; each of those can be used and tested
@@ -23,10 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from paxsim.sim.replications.backends import Backend
+from paxsim.sim.replications.lock import BatchLock
 from paxsim.sim.replications.planner import ChunkPlanner, Failure, ReplicationFn, run_chunk
 from paxsim.sim.replications.store import ReplicationStore, open_store
 
-__all__ = ["RunReport", "run_replications"]
+__all__ = ["MAX_REPLICATIONS", "RunReport", "run_replications"]
+
+#: Most replications one batch folder holds. The manifest lists every
+#: replication and is rewritten after every part, the runner plans with the
+#: list of missing ones, and readers load every replication's rows; past this,
+#: split the work into batches with different seeds.
+MAX_REPLICATIONS = 100_000
 
 
 # ------------------------------------------------------------------------------ the runner
@@ -74,6 +82,7 @@ def run_replications(
     resume: bool = False,
     progress: bool | None = None,
     description: str = "replications",
+    lock_wait: float | None = 0.0,
 ) -> RunReport:
     """Make sure replications ``0 .. n-1`` of ``fn`` are in the batch folder ``out``.
 
@@ -82,12 +91,40 @@ def run_replications(
     :class:`ResumeMismatchError`. ``meta`` is recorded but not compared. A
     ``KeyboardInterrupt`` stops the workers, keeps what finished, and is
     re-raised. Resuming with a larger ``n`` extends the batch.
+
+    Another process writing to ``out`` raises
+    :class:`~paxsim.sim.replications.lock.BatchLockedError` (or is waited for
+    up to ``lock_wait`` seconds; None waits for ever).
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    if n > MAX_REPLICATIONS:
+        raise ValueError(
+            f"at most {MAX_REPLICATIONS:,} replications per batch folder, got {n:,}; "
+            "split the work into batches with different seeds"
+        )
     if int(seed) < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     backend = backend or Backend()
+    with BatchLock(out, wait=lock_wait):
+        return _run_locked(
+            fn, n, seed, out, identity, meta, backend, chunk_size, resume, progress, description
+        )
+
+
+def _run_locked(
+    fn: ReplicationFn,
+    n: int,
+    seed: int,
+    out: str | Path,
+    identity: Mapping[str, Any] | None,
+    meta: Mapping[str, Any] | None,
+    backend: Backend,
+    chunk_size: int | None,
+    resume: bool,
+    progress: bool | None,
+    description: str,
+) -> RunReport:
     store = open_store(out, seed, identity or {}, meta, resume)
     done = store.done()
     todo = [i for i in range(n) if i not in done]

@@ -4,6 +4,7 @@ Layout of a batch folder (:class:`ReplicationStore`)::
 
     manifest.json                       identity, seed, parts done, failures
     parts/<table>/part-000007.parquet   one file per table per finished chunk
+    batch.lock                          while a process writes (see .lock)
 
 Each part is written to a temporary name and moved into place with
 ``os.replace``, and the manifest is rewritten the same way after every part,
@@ -39,9 +40,13 @@ __all__ = [
     "FORMAT",
     "MANIFEST",
     "REPLICATION",
+    "NotABatchError",
     "ReplicationStore",
     "ResumeMismatchError",
     "StoreExistsError",
+    "holds_batches",
+    "is_batch_folder",
+    "manifest_format",
     "open_store",
 ]
 
@@ -57,6 +62,47 @@ class StoreExistsError(Exception):
 
 class ResumeMismatchError(Exception):
     """``resume`` was asked for, but the batch on disk was made with other inputs."""
+
+
+class NotABatchError(Exception):
+    """The output folder holds a ``manifest.json`` that is not a batch's (say, a single run)."""
+
+
+def manifest_format(root: str | Path) -> str | None:
+    """The ``format`` of ``root/manifest.json``: None if there is none, "" if it has none."""
+    path = Path(root) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "" if path.exists() else None
+    return str(data.get("format", "")) if isinstance(data, dict) else ""
+
+
+def is_batch_folder(root: str | Path) -> bool:
+    """``root`` holds a batch, or one is being started there (its lock or parts exist)."""
+    from paxsim.sim.replications.lock import LOCK_NAME
+
+    root = Path(root)
+    try:
+        if (root / LOCK_NAME).exists() or (root / "parts").is_dir():
+            return True
+    except OSError:
+        return False
+    return manifest_format(root) == FORMAT
+
+
+def holds_batches(root: str | Path) -> bool:
+    """``root`` is a batch folder or has one directly inside it (as a comparison does)."""
+    root = Path(root)
+    if is_batch_folder(root):
+        return True
+    try:
+        children = [child for child in root.iterdir() if child.is_dir()]
+    except OSError:
+        return False
+    return any(is_batch_folder(child) for child in children)
 
 
 # ------------------------------------------------------------------------------ arrow
@@ -323,8 +369,21 @@ def open_store(
     meta: Mapping[str, Any] | None,
     resume: bool,
 ) -> ReplicationStore:
-    """Create the batch folder, or reopen it for ``resume`` after checking its inputs."""
+    """Create the batch folder, or reopen it for ``resume`` after checking its inputs.
+
+    Call it holding the folder's :class:`~paxsim.sim.replications.lock.BatchLock`
+    (:func:`~paxsim.sim.replications.runner.run_replications` does): resuming
+    removes part files the manifest does not list, which would be another
+    writer's work in progress.
+    """
     if ReplicationStore.exists(out):
+        found = manifest_format(out)
+        if found != FORMAT:
+            kind = f"format {found!r}" if found else "no batch format"
+            raise NotABatchError(
+                f"{out} holds a manifest.json that is not a batch's ({kind}); a batch would "
+                "overwrite it. Choose another output folder"
+            )
         if not resume:
             raise StoreExistsError(
                 f"{out} already holds a batch; add --resume (resume=True) to finish it, "

@@ -2,12 +2,20 @@
 
 Both are thin over :mod:`paxsim.batch`; everything printed here is also
 written to ``--out`` as tables (Parquet and CSV), so nothing is screen-only.
+
+Limits, checked before any work: ``--reps``, ``--max-reps`` and
+``--chunk-size`` at most :data:`~paxsim.sim.replications.MAX_REPLICATIONS`,
+``--workers`` at most :data:`MAX_WORKERS`. A folder is written by one process
+at a time (its lock names the owner; ``--wait`` waits for it), and a run
+folder is never taken for a batch.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import socket
 import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -17,21 +25,35 @@ from typing import Any
 
 import pandas as pd
 
+from paxsim import signals
 from paxsim.batch import (
     ALL_REGIONS,
     BatchResults,
     Comparison,
+    check_batch_folder,
     compare,
     make_backend,
     run_batch,
 )
 from paxsim.models.loader import load_scenario
 from paxsim.sim.replications import (
+    MAX_REPLICATIONS,
     Backend,
     BackendUnavailableError,
+    BatchLock,
+    BatchLockedError,
+    NotABatchError,
     ReplicationStore,
     ResumeMismatchError,
     StoreExistsError,
+)
+from paxsim.sim.replications.backends import SCHEDULER_TIMEOUT_S
+from paxsim.sim.safe_paths import (
+    OutputPathError,
+    describe_os_error,
+    is_resource_error,
+    safe_name,
+    terminal_safe,
 )
 
 __all__ = [
@@ -48,8 +70,33 @@ EXIT_USAGE = 2
 EXIT_FAILED = 3
 EXIT_INTERRUPTED = 130
 
+#: Most local worker processes: beyond 4 per core they add memory (each holds
+#: its own simulation), not speed.
+MAX_WORKERS = max(8, 4 * (os.cpu_count() or 1))
+REPS_LIMIT_WHY = (
+    "a batch keeps every replication's tables and reads them all back to summarise them, "
+    "about 56 KB of memory per replication of the default world (~6 GB, and ~19 CPU-hours, "
+    "at 100,000). For more, run several batches with different --seed"
+)
+
+
+class BatchArgumentError(Exception):
+    """A batch argument that cannot work (message names it); exit code 2."""
+
 
 # ------------------------------------------------------------------------------ arguments
+def _at_most(parse: Any, limit: int, why: str) -> Any:
+    """``parse``, then refuse values above ``limit`` with the reason."""
+
+    def bounded(text: str) -> int:
+        value: int = parse(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit:,}, got {value:,}: {why}")
+        return value
+
+    return bounded
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -68,7 +115,12 @@ def _positive_float(text: str) -> float:
 
 
 def _add_run_args(p: argparse.ArgumentParser, nonneg: Any, positive: Any) -> None:
-    p.add_argument("--reps", type=positive, default=100, help="replications (default 100)")
+    p.add_argument(
+        "--reps",
+        type=_at_most(positive, MAX_REPLICATIONS, REPS_LIMIT_WHY),
+        default=100,
+        help=f"replications (default 100, at most {MAX_REPLICATIONS:,})",
+    )
     p.add_argument("--seed", type=nonneg, default=0, help="batch seed (default 0)")
     p.add_argument("--out", type=Path, default=None, help="output folder")
     p.add_argument(
@@ -76,9 +128,19 @@ def _add_run_args(p: argparse.ArgumentParser, nonneg: Any, positive: Any) -> Non
         action="store_true",
         help="finish a batch in --out, running only what is missing",
     )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another paxsim process is writing to --out, wait for it instead of refusing",
+    )
     where = p.add_argument_group("where replications run (default: local processes, all cores)")
     where.add_argument(
-        "--workers", type=positive, default=None, help="local processes (1 = in this process)"
+        "--workers",
+        type=_at_most(
+            positive, MAX_WORKERS, "4 per CPU core; more processes add memory, not speed"
+        ),
+        default=None,
+        help=f"local processes (1 = in this process; at most {MAX_WORKERS})",
     )
     where.add_argument(
         "--dask-local", action="store_true", help="use a local Dask cluster (paxsim[dask])"
@@ -91,7 +153,7 @@ def _add_run_args(p: argparse.ArgumentParser, nonneg: Any, positive: Any) -> Non
     )
     p.add_argument(
         "--chunk-size",
-        type=positive,
+        type=_at_most(positive, MAX_REPLICATIONS, "the most replications a batch holds"),
         default=None,
         help="replications per part (default: ~5 s each)",
     )
@@ -120,7 +182,7 @@ def add_commands(sub: Any, add_scenario_args: Any, nonneg: Any, positive: Any) -
     )
     batch.add_argument(
         "--max-reps",
-        type=positive,
+        type=_at_most(positive, MAX_REPLICATIONS, REPS_LIMIT_WHY),
         default=None,
         help="cap for --until-halfwidth (default 20 x reps)",
     )
@@ -155,11 +217,45 @@ def add_commands(sub: Any, add_scenario_args: Any, nonneg: Any, positive: Any) -
 
 
 def _backend(args: argparse.Namespace) -> Backend:
-    if args.scheduler and args.dask_local:
-        raise ValueError("--scheduler and --dask-local exclude each other")
-    if args.scheduler and args.workers:
-        raise ValueError("--workers sizes local pools; a scheduler's cluster has its own workers")
+    if args.scheduler is not None and args.dask_local:
+        raise BatchArgumentError("--scheduler and --dask-local exclude each other")
+    if args.scheduler is not None and args.workers:
+        raise BatchArgumentError(
+            "--workers sizes local pools; a scheduler's cluster has its own workers"
+        )
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     return make_backend(args.workers, args.dask_local, args.scheduler)
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a malformed or unreachable ``tcp://host:port`` before any work starts.
+
+    One TCP connection attempt, to that address only (other schemes, such as
+    ``tls://``, are left to Dask, which gives up after a timeout too).
+    """
+    shown = terminal_safe(address, multiline=False)
+    scheme, sep, rest = address.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", address.strip()
+    if scheme != "tcp":
+        return
+    host, colon, port = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BatchArgumentError(
+            f"--scheduler {shown}: expected a Dask scheduler address like tcp://host:8786"
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=SCHEDULER_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise BatchArgumentError(
+            f"--scheduler {shown}: cannot connect ({reason}). Is a Dask scheduler running "
+            "there? Start one with `dask scheduler`, or leave out --scheduler to run on local "
+            "processes."
+        ) from None
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -339,35 +435,82 @@ def format_comparison(comparison: Comparison) -> str:
 
 # ------------------------------------------------------------------------------ commands
 def _default_out(kind: str, name: str, seed: int) -> Path:
-    return Path("paxsim_results") / f"{name}_{kind}_seed{seed}"
+    return Path("paxsim_results") / f"{safe_name(name)}_{kind}_seed{seed}"
 
 
-def _interrupted(out: Path, n: int) -> int:
-    done = len(ReplicationStore.open(out).done()) if ReplicationStore.exists(out) else 0
-    print(
-        f"paxsim: interrupted; {min(done, n)} of {n} replications are saved in {out}/. "
-        "Run the same command with --resume to finish.",
+def _print(text: str = "", file: Any = None) -> None:
+    """print(), with non-printing and look-alike characters escaped."""
+    print(terminal_safe(text), file=file)
+
+
+def _error(text: str) -> int:
+    _print(f"paxsim: error: {text}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _note(text: str) -> None:
+    _print(f"paxsim: {text}", file=sys.stderr)
+
+
+def _lock(args: argparse.Namespace, out: Path) -> BatchLock:
+    return BatchLock(out, wait=None if args.wait else 0.0, notify=_note)
+
+
+def _saved(out: Path, n: int) -> int:
+    try:
+        stores = [out] if ReplicationStore.exists(out) else []
+        stores += [out / side for side in ("base", "policy") if ReplicationStore.exists(out / side)]
+        return sum(min(len(ReplicationStore.open(s).done()), n) for s in stores)
+    except (OSError, ValueError):
+        return 0
+
+
+def _interrupted(out: Path, n: int, total: int) -> int:
+    _print(
+        f"paxsim: {signals.describe()}; {_saved(out, n)} of {total} replications are saved in "
+        f"{out}/. Run the same command with --resume to finish.",
         file=sys.stderr,
     )
-    return EXIT_INTERRUPTED
+    return signals.exit_code()
 
 
-def _guarded(run: Callable[[], int], out: Path, n: int) -> int:
+def _guarded(run: Callable[[], int], out: Path, n: int, args: argparse.Namespace) -> int:
     """The batch errors a user can cause or fix, as one message and an exit code."""
+    where = "--out" if args.out is not None else "output folder"
+    hint = "" if args.out is not None else "\n(this is the default folder; choose one with --out)"
+    total = n * (2 if args.command == "compare" else 1)
     try:
         return run()
-    except (StoreExistsError, ResumeMismatchError, BackendUnavailableError, ValueError) as exc:
-        print(f"paxsim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except BatchLockedError as exc:
+        wait = "" if args.wait else "\nAdd --wait to wait for it instead."
+        return _error(f"{where} {exc}{wait}")
+    except (OutputPathError, NotABatchError, StoreExistsError) as exc:
+        return _error(f"{where} {exc}{hint}")
+    except ResumeMismatchError as exc:
+        return _error(f"--resume: {exc}")
+    except BackendUnavailableError as exc:
+        flag = "--scheduler" if args.scheduler is not None else "--dask-local"
+        return _error(f"{flag}: {exc}")
+    except (BatchArgumentError, ValueError) as exc:
+        return _error(str(exc))
     except BrokenProcessPool:
-        print(
+        if signals.received() is not None:  # the signal reached the workers first
+            return _interrupted(out, n, total)
+        _print(
             "paxsim: error: a worker process died (out of memory?). Finished replications are "
             f"saved in {out}/; rerun with --resume (perhaps with fewer --workers).",
             file=sys.stderr,
         )
         return EXIT_FAILED
     except KeyboardInterrupt:
-        return _interrupted(out, n)
+        return _interrupted(out, n, total)
+    except OSError as exc:
+        if not is_resource_error(exc):
+            raise
+        return _error(
+            f"{where} {out}: cannot write: {describe_os_error(exc)}.\nFinished replications "
+            f"are saved in {out}/; fix this and rerun the same command with --resume."
+        )
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -375,39 +518,44 @@ def cmd_batch(args: argparse.Namespace) -> int:
     out = args.out or _default_out("batch", scenario.name, args.seed)
 
     def run() -> int:
-        results = run_batch(
-            args.scenario,
-            reps=args.reps,
-            seed=args.seed,
-            out=out,
-            overrides=args.overrides,
-            backend=_backend(args),
-            resume=args.resume,
-            chunk_size=args.chunk_size,
-            until_halfwidth=args.until_halfwidth,
-            max_reps=args.max_reps,
-            progress=False if args.no_progress else None,
-        )
-        summary = results.phase_summary(args.target_date)
-        written = results.write_summaries(target_date=args.target_date)
-        if not args.quiet:
-            print(format_report(results, summary))
-            print()
-        elif not results.failures.empty:
-            print("\n".join(_failure_lines(results)))
-        if results.completed and len(results.failures) == results.completed:
-            print("paxsim: error: every replication failed; see the errors above", file=sys.stderr)
-            return EXIT_FAILED
-        report = results.report
-        ran = (
-            f"ran {report.ran} replications ({report.already_done} already done) " if report else ""
-        )
-        secs = f" in {report.seconds:.1f} s" if report else ""
-        where = f"on {report.backend}" if report else ""
-        print(f"{ran}{where}{secs}; wrote {len(written)} summary files to {written[0].parent}/")
-        return 0
+        check_batch_folder(out)  # all before any work: the folder, the backend, the lock
+        backend = _backend(args)
+        with _lock(args, out):
+            return _batch_locked(args, out, backend)
 
-    return _guarded(run, out, args.reps)
+    return _guarded(run, out, args.reps, args)
+
+
+def _batch_locked(args: argparse.Namespace, out: Path, backend: Backend) -> int:
+    results = run_batch(
+        args.scenario,
+        reps=args.reps,
+        seed=args.seed,
+        out=out,
+        overrides=args.overrides,
+        backend=backend,
+        resume=args.resume,
+        chunk_size=args.chunk_size,
+        until_halfwidth=args.until_halfwidth,
+        max_reps=args.max_reps,
+        progress=False if args.no_progress else None,
+    )
+    summary = results.phase_summary(args.target_date)
+    written = results.write_summaries(target_date=args.target_date)
+    if not args.quiet:
+        _print(format_report(results, summary))
+        _print()
+    elif not results.failures.empty:
+        _print("\n".join(_failure_lines(results)))
+    if results.completed and len(results.failures) == results.completed:
+        _print("paxsim: error: every replication failed; see the errors above", file=sys.stderr)
+        return EXIT_FAILED
+    report = results.report
+    ran = f"ran {report.ran} replications ({report.already_done} already done) " if report else ""
+    secs = f" in {report.seconds:.1f} s" if report else ""
+    where = f"on {report.backend}" if report else ""
+    _print(f"{ran}{where}{secs}; wrote {len(written)} summary files to {written[0].parent}/")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -416,33 +564,40 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or _default_out("compare", base.name, args.seed)
 
     def run() -> int:
-        comparison = compare(
-            args.base,
-            args.policy,
-            reps=args.reps,
-            seed=args.seed,
-            out=out,
-            overrides=args.overrides,
-            policy_overrides=args.policy_overrides,
-            backend=_backend(args),
-            resume=args.resume,
-            chunk_size=args.chunk_size,
-            progress=False if args.no_progress else None,
-        )
-        written = comparison.write(out / "comparison")
-        for side in (comparison.base, comparison.policy):
-            written += side.write_summaries()
-        if not args.quiet:
-            print(format_comparison(comparison))
-            print()
-        for side in (comparison.base, comparison.policy):
-            failures = _failure_lines(side)
-            if failures:
-                print("\n".join(failures))
-        print(f"wrote {len(written)} files under {out}/ (comparison/, base/, policy/)")
-        return 0
+        check_batch_folder(out, comparison=True)
+        backend = _backend(args)
+        with _lock(args, out):
+            return _compare_locked(args, out, backend)
 
-    return _guarded(run, out, args.reps)
+    return _guarded(run, out, args.reps, args)
+
+
+def _compare_locked(args: argparse.Namespace, out: Path, backend: Backend) -> int:
+    comparison = compare(
+        args.base,
+        args.policy,
+        reps=args.reps,
+        seed=args.seed,
+        out=out,
+        overrides=args.overrides,
+        policy_overrides=args.policy_overrides,
+        backend=backend,
+        resume=args.resume,
+        chunk_size=args.chunk_size,
+        progress=False if args.no_progress else None,
+    )
+    written = comparison.write(out / "comparison")
+    for side in (comparison.base, comparison.policy):
+        written += side.write_summaries()
+    if not args.quiet:
+        _print(format_comparison(comparison))
+        _print()
+    for side in (comparison.base, comparison.policy):
+        failures = _failure_lines(side)
+        if failures:
+            _print("\n".join(failures))
+    _print(f"wrote {len(written)} files under {out}/ (comparison/, base/, policy/)")
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

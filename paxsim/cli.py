@@ -1,8 +1,13 @@
 """The ``paxsim`` command line: run, validate, show (batch and compare: see batch_cli).
 
-Every user mistake ends in a one-paragraph message on stderr and exit code 2;
-an unexpected failure says so plainly (exit 3) and shows the traceback only
-with ``--debug``.
+Every user mistake ends in a one-paragraph message on stderr and exit code 2
+(file-system, network and resource errors caused by the arguments included:
+an unusable ``--out``, a full disk, an unreachable scheduler, too little
+memory); an unexpected failure says so plainly (exit 3) and shows the
+traceback only with ``--debug``. Ctrl-C exits 130, SIGTERM 143 (SIGHUP 129),
+each saying so. Everything printed goes through
+:func:`~paxsim.sim.safe_paths.terminal_safe`, so names from the input never
+reach the terminal as escape codes or look-alikes.
 
 Start-up stays light: heavy modules (pandas, the simulation, plots, the batch
 machinery) are imported inside the commands that use them, so ``paxsim --help``,
@@ -12,12 +17,14 @@ machinery) are imported inside the commands that use them, so ``paxsim --help``,
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +33,9 @@ __all__ = ["main"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+#: The largest --seed: numpy's SeedSequence takes any integer, but 64 bits are
+#: plenty of entropy and keep output-folder names short.
+MAX_SEED = 2**64 - 1
 
 
 class UsageError(Exception):
@@ -39,6 +49,13 @@ def _nonnegative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _nonnegative_int(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most 2**64 - 1 = {MAX_SEED}, got {text}")
     return value
 
 
@@ -86,7 +103,7 @@ def build_parser(*, batch_commands: bool = True) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one replication and write its tables")
     _add_scenario_args(run)
-    run.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     run.add_argument("--out", type=Path, default=None, help="output folder")
     run.add_argument("--csv", action="store_true", help="also write CSV files")
     run.add_argument("--quiet", action="store_true", help="do not print the project table")
@@ -102,7 +119,7 @@ def build_parser(*, batch_commands: bool = True) -> argparse.ArgumentParser:
     if batch_commands:
         from paxsim import batch_cli
 
-        batch_cli.add_commands(sub, _add_scenario_args, _nonnegative_int, _positive_int)
+        batch_cli.add_commands(sub, _add_scenario_args, _seed, _positive_int)
     else:
         for name, text in BATCH_COMMANDS.items():
             sub.add_parser(name, help=text, add_help=False)
@@ -120,9 +137,26 @@ def _command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------ commands
+# ------------------------------------------------------------------------------ output folders
 def _default_out(name: str, seed: int) -> Path:
-    return Path("paxsim_results") / f"{name}_seed{seed}"
+    """``paxsim_results/<name>_seed<seed>``, the name made safe (no ``..``, ``/``, controls)."""
+    from paxsim.sim.safe_paths import safe_name
+
+    return Path("paxsim_results") / f"{safe_name(name)}_seed{seed}"
+
+
+def out_error(exc: Exception, given: bool) -> UsageError:
+    """An output-folder problem as a usage error naming --out (or saying how to choose one)."""
+    if given:
+        return UsageError(f"--out {exc}")
+    return UsageError(f"output folder {exc}\n(this is the default folder; choose one with --out)")
+
+
+def _print(text: str = "", file: TextIO | None = None) -> None:
+    """print(), with non-printing and look-alike characters escaped."""
+    from paxsim.sim.safe_paths import terminal_safe
+
+    print(terminal_safe(text), file=file)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -130,21 +164,35 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     scenario = load_scenario(args.scenario, args.overrides)
-    results = simulate(scenario, seed=args.seed)
+# ------------------------------------------------------------------------------ commands
     out = args.out or _default_out(scenario.name, args.seed)
-    written = results.write(out, csv=args.csv)
-    if args.plots:
-        from paxsim.plots import save_standard_figures
+    from paxsim.models.results.run import check_run_folder
+    from paxsim.sim.safe_paths import OutputPathError
+    try:
+        check_run_folder(out)  # before the run: a bad --out costs nothing
+        results = simulate(scenario, seed=args.seed)
+        written = results.write(out, csv=args.csv)
+        if args.plots:
+            from paxsim.plots import save_standard_figures
 
-        written += save_standard_figures(results, out)
+            written += save_standard_figures(results, out)
+    except OutputPathError as exc:
+        raise out_error(exc, args.out is not None) from None
+    except OSError as exc:
+        from paxsim.sim.safe_paths import describe_os_error, is_resource_error
+
+        if not is_resource_error(exc):
+            raise
+        problem = OutputPathError(out, describe_os_error(exc))
+        raise out_error(problem, args.out is not None) from None
     elapsed = time.perf_counter() - started
     if not args.quiet:
-        print(
+        _print(
             f"paxsim {results.meta['paxsim_version']} | scenario {scenario.name} | seed {args.seed}"
         )
-        print(format_project_table(results.summary_table()))
-        print()
-    print(f"wrote {len(written)} files to {out}/ in {elapsed:.2f} s")
+        _print(format_project_table(results.summary_table()))
+        _print()
+    _print(f"wrote {len(written)} files to {out}/ in {elapsed:.2f} s")
     return 0
 
 
@@ -210,24 +258,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ScenarioError as exc:
-        print(f"paxsim: error: {exc}", file=sys.stderr)
+        _print(f"paxsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"paxsim: error: {exc}", file=sys.stderr)
+        _print(f"paxsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("paxsim: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(
-            f"paxsim: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in paxsim, not in your input; rerun with --debug for a traceback.",
+        _print(f"paxsim: {signals.describe()}", file=sys.stderr)
+        return signals.exit_code()
+    except MemoryError:
+        _print(
+            "paxsim: error: out of memory. Ask for less at once: fewer --reps or --workers, "
+            "or a smaller scenario (shorter horizon, smaller backlogs).",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_USAGE
+    except BrokenPipeError:  # `paxsim run | head`: the reader left; nothing to report
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+        return 141
+    except OSError as exc:
+        if not is_resource_error(exc):
+            return _internal_error(exc, args.debug)
+        _print(f"paxsim: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        return _internal_error(exc, args.debug)
+    finally:
+        restore_signals()
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    _print(
+        f"paxsim: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in paxsim, not in your input; rerun with --debug for a traceback.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+    from paxsim import signals
+    from paxsim.sim.safe_paths import describe_os_error, is_resource_error
+
+    restore_signals = signals.install()  # SIGTERM/SIGHUP end the command like Ctrl-C

@@ -159,15 +159,15 @@ def _print(text: str = "", file: TextIO | None = None) -> None:
     print(terminal_safe(text), file=file)
 
 
+# ------------------------------------------------------------------------------ commands
 def cmd_run(args: argparse.Namespace) -> int:
     from paxsim.api import load_scenario, simulate
+    from paxsim.models.results.run import check_run_folder
+    from paxsim.sim.safe_paths import OutputPathError
 
     started = time.perf_counter()
     scenario = load_scenario(args.scenario, args.overrides)
-# ------------------------------------------------------------------------------ commands
     out = args.out or _default_out(scenario.name, args.seed)
-    from paxsim.models.results.run import check_run_folder
-    from paxsim.sim.safe_paths import OutputPathError
     try:
         check_run_folder(out)  # before the run: a bad --out costs nothing
         results = simulate(scenario, seed=args.seed)
@@ -255,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = batch_cli.COMMANDS[args.command]
     else:
         handler = COMMANDS[args.command]
+    from paxsim import signals
+    from paxsim.sim.safe_paths import describe_os_error, is_resource_error
+
+    restore_signals = signals.install()  # SIGTERM/SIGHUP end the command like Ctrl-C
     try:
         return handler(args)
     except ScenarioError as exc:
@@ -301,7 +305,3 @@ def _internal_error(exc: Exception, debug: bool) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-    from paxsim import signals
-    from paxsim.sim.safe_paths import describe_os_error, is_resource_error
-
-    restore_signals = signals.install()  # SIGTERM/SIGHUP end the command like Ctrl-C

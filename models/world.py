@@ -259,6 +259,7 @@ class World:
             queue.close()
         for gate in gates.grid.values():
             gate.close()
+            gate.queue.close()
 
     def _sampler(self) -> Generator[simpy.Event, Any, None]:
         every = self.scenario.time.sample_every_days

@@ -18,7 +18,12 @@ import simpy
 
 from paxsim.sim.records import QueueRecord, records_to_frame
 
-__all__ = ["BackgroundRequest", "KnownServiceQueue", "QueueLog", "ServiceQueue"]
+__all__ = ["CENSORED", "BackgroundRequest", "KnownServiceQueue", "QueueLog", "ServiceQueue"]
+
+#: The outcome of a request still waiting or in service when the run ends.
+#: Dropping such requests would bias waits and utilisation low.
+CENSORED = "censored"
+NAN = float("nan")
 
 
 class QueueLog:
@@ -31,13 +36,17 @@ class QueueLog:
         self.records.append(record)
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per request; ``censored`` rows were still waiting or in service at the
+        horizon (their ``end``, and ``start`` if still waiting, are NaN)."""
         frame = records_to_frame(self.records, QueueRecord._fields)
         if len(frame):
             frame["wait"] = frame["start"] - frame["arrival"]
             frame["service"] = frame["end"] - frame["start"]
+            frame["censored"] = frame["outcome"] == CENSORED
         else:
             frame["wait"] = pd.Series(dtype=float)
             frame["service"] = pd.Series(dtype=float)
+            frame["censored"] = pd.Series(dtype=bool)
         return frame
 
 
@@ -106,6 +115,7 @@ class ServiceQueue:
         self.log = log
         self.prioritised = prioritised
         self._busy = 0
+        self._serving: dict[int, tuple[_Job, float]] = {}  # in service now, with start
         self._line: list[tuple[int, int, _Job]] = []  # (priority, arrival order, job)
         self._order = 0
 
@@ -128,9 +138,11 @@ class ServiceQueue:
         self._busy += 1
         env = self.env
         start = env.now
+        self._serving[id(job)] = (job, start)
 
         def finish(_event: simpy.Event) -> None:
             self._busy -= 1
+            del self._serving[id(job)]
             record = QueueRecord(
                 self.name,
                 job.request_id,
@@ -150,6 +162,19 @@ class ServiceQueue:
                 job.on_done(record)
 
         env.timeout(job.service_days).callbacks.append(finish)
+
+    def close(self) -> None:
+        """At the horizon: record who is still in service or waiting, as censored."""
+        add = self.log.records.append
+        for job, start in self._serving.values():
+            add(self._censored(job, start))
+        for _priority, _order, job in sorted(self._line, key=lambda entry: entry[:2]):
+            add(self._censored(job, NAN))
+
+    def _censored(self, job: _Job, start: float) -> QueueRecord:
+        return QueueRecord(
+            self.name, job.request_id, job.kind, job.background, job.arrival, start, NAN, CENSORED
+        )
 
     def serve(
         self,
@@ -234,6 +259,9 @@ class KnownServiceQueue:
         self._starts: list[float] | None = [] if track_waiting else None
         self._background = background
         self._next: BackgroundRequest | None = None
+        # our requests not yet left: key -> (id, kind, background, arrival, start)
+        self._in_flight: dict[int, tuple[str, str, bool, float, float]] = {}
+        self._flights = 0
         self._advance()
 
     # ------------------------------------------------------------------ background
@@ -264,6 +292,11 @@ class KnownServiceQueue:
             push(free, end)
             if end <= horizon:
                 add(QueueRecord(name, nxt.request_id, nxt.kind, True, arrival, start, end, "done"))
+            else:
+                begun = start if start <= horizon else NAN
+                add(
+                    QueueRecord(name, nxt.request_id, nxt.kind, True, arrival, begun, NAN, CENSORED)
+                )
             nxt = next(source, None)
         self._next = nxt
 
@@ -278,6 +311,13 @@ class KnownServiceQueue:
                 add(
                     QueueRecord(
                         name, nxt.request_id, nxt.kind, True, nxt.arrival, start, end, "done"
+                    )
+                )
+            else:
+                begun = start if start <= horizon else NAN
+                add(
+                    QueueRecord(
+                        name, nxt.request_id, nxt.kind, True, nxt.arrival, begun, NAN, CENSORED
                     )
                 )
             self._advance()
@@ -323,12 +363,21 @@ class KnownServiceQueue:
         arrival = env.now
         self.catch_up(arrival)
         start, end = self._admit(arrival, service_days)
+        key = self._in_flight_key(request_id, kind, background, arrival, start)
         yield env.timeout(end - arrival)
+        del self._in_flight[key]
         record = QueueRecord(
             self.name, request_id, kind, background, arrival, start, env.now, outcome
         )
         self.log.add(record)
         return record
+
+    def _in_flight_key(
+        self, request_id: str, kind: str, background: bool, arrival: float, start: float
+    ) -> int:
+        self._flights += 1
+        self._in_flight[self._flights] = (request_id, kind, background, arrival, start)
+        return self._flights
 
     def submit(
         self,
@@ -343,8 +392,10 @@ class KnownServiceQueue:
         arrival = env.now
         self.catch_up(arrival)
         start, end = self._admit(arrival, service_days)
+        key = self._in_flight_key(request_id, kind, False, arrival, start)
 
         def leave(_event: simpy.Event) -> None:
+            del self._in_flight[key]
             record = QueueRecord(
                 self.name, request_id, kind, False, arrival, start, env.now, outcome
             )
@@ -355,5 +406,12 @@ class KnownServiceQueue:
         env.timeout(end - arrival).callbacks.append(leave)
 
     def close(self) -> None:
-        """At the horizon: admit the background that arrived before it, so it is recorded."""
+        """At the horizon: admit the background that arrived before it, and record every
+        request still waiting or in service, ours included, as censored."""
         self.catch_up(self.horizon_days)
+        horizon = self.horizon_days
+        for request_id, kind, background, arrival, start in self._in_flight.values():
+            begun = start if start <= horizon else NAN
+            self.log.records.append(
+                QueueRecord(self.name, request_id, kind, background, arrival, begun, NAN, CENSORED)
+            )

@@ -32,7 +32,7 @@ KEPT_TABLES = {
     "runs": "per replication: simulated events and wall seconds (timing; not reproducible)",
 }
 #: Bumped whenever what a replication keeps changes, so old batches are not resumed.
-BATCH_FORMAT = 1
+BATCH_FORMAT = 2
 ALL_REGIONS = "all"
 
 
@@ -60,8 +60,21 @@ def _year_end(capacity: pd.DataFrame) -> pd.DataFrame:
 
 
 def _queue_waits(records: pd.DataFrame) -> pd.DataFrame:
-    """Per gate and background flag: how many requests, and how long they waited."""
-    cols = ["gate", "background", "requests", "mean_wait", "p90_wait", "max_wait", "mean_service"]
+    """Per gate and background flag: how many requests, how many censored, how long they waited.
+
+    Waits and services are over the requests that started (a censored request
+    still waiting at the horizon has no wait yet; its count says how many).
+    """
+    cols = [
+        "gate",
+        "background",
+        "requests",
+        "censored",
+        "mean_wait",
+        "p90_wait",
+        "max_wait",
+        "mean_service",
+    ]
     if records.empty:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
     groups: dict[tuple[str, bool], list[int]] = {}
@@ -71,10 +84,27 @@ def _queue_waits(records: pd.DataFrame) -> pd.DataFrame:
         groups.setdefault(key, []).append(i)
     wait = records["wait"].to_numpy(dtype=float)
     service = records["service"].to_numpy(dtype=float)
+    censored = (
+        records["censored"].to_numpy(dtype=bool)
+        if "censored" in records
+        else np.zeros(len(records), dtype=bool)
+    )
     rows = []
     for (gate, background), idx in sorted(groups.items()):
         w, s = wait[idx], service[idx]
-        rows.append((gate, background, len(idx), w.mean(), np.quantile(w, 0.9), w.max(), s.mean()))
+        w, s = w[~np.isnan(w)], s[~np.isnan(s)]
+        rows.append(
+            (
+                gate,
+                background,
+                len(idx),
+                int(censored[idx].sum()),
+                w.mean() if len(w) else math.nan,
+                np.quantile(w, 0.9) if len(w) else math.nan,
+                w.max() if len(w) else math.nan,
+                s.mean() if len(s) else math.nan,
+            )
+        )
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -10,7 +10,13 @@ import pytest
 import simpy
 
 from paxsim.sim.arrivals import poisson_times
-from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue, QueueLog, ServiceQueue
+from paxsim.sim.queues import (
+    CENSORED,
+    BackgroundRequest,
+    KnownServiceQueue,
+    QueueLog,
+    ServiceQueue,
+)
 
 
 def _requests(seed: int, n: int, lam: float, mu: float) -> list[BackgroundRequest]:
@@ -119,61 +125,33 @@ def test_in_queue_counts_requests_waiting_now() -> None:
     assert queue.in_queue == 1
 
 
-def test_unlimited_servers_never_wait_and_horizon_drops_unfinished() -> None:
+def test_unlimited_servers_never_wait_and_unfinished_are_censored_at_the_horizon() -> None:
     reqs = [BackgroundRequest(float(i), 5.0, "bg", f"r{i}") for i in range(10)]
     log = QueueLog()
     queue = KnownServiceQueue(simpy.Environment(), "q", None, log, 8.0, iter(reqs))
     queue.close()
-    assert [r.request_id for r in log.records] == ["r0", "r1", "r2", "r3"]
-    assert all(r.wait == 0 for r in log.records)
+    done = [r for r in log.records if r.outcome != CENSORED]
+    assert [r.request_id for r in done] == ["r0", "r1", "r2", "r3"]
+    assert all(r.wait == 0 for r in done)
+    censored = [r for r in log.records if r.outcome == CENSORED]
+    # arrived by the horizon (day 8) but not finished: recorded, end unknown
+    assert [r.request_id for r in censored] == ["r4", "r5", "r6", "r7", "r8"]
+    assert all(math.isnan(r.end) and r.start == r.arrival for r in censored)
 
 
-def _reference_priority_resource(
-    reqs: list[BackgroundRequest], priorities: list[int], c: int
-) -> dict[str, tuple[float, float]]:
-    """The textbook SimPy way: a PriorityResource, a request, a timeout."""
-    env = simpy.Environment()
-    resource = simpy.PriorityResource(env, capacity=c)
-    out: dict[str, tuple[float, float]] = {}
-
-    def customer(r: BackgroundRequest, priority: int):  # type: ignore[no-untyped-def]
-        with resource.request(priority=priority) as req:
-            yield req
-            start = env.now
-            yield env.timeout(r.service_days)
-            out[r.request_id] = (start, env.now)
-
-    def feeder():  # type: ignore[no-untyped-def]
-        for r, p in zip(reqs, priorities, strict=True):
-            yield env.timeout(r.arrival - env.now)
-            env.process(customer(r, p))
-
-    env.process(feeder())
-    env.run()
-    return out
-
-
-@pytest.mark.parametrize("servers", [1, 2, 4])
-def test_service_queue_matches_simpy_priority_resource(servers: int) -> None:
-    """The light ServiceQueue gives the same starts and ends as SimPy's own resource."""
-    reqs = _requests(11, 1500, lam=0.9 * servers, mu=1.0)
-    priorities = np.random.default_rng(5).integers(0, 3, len(reqs)).tolist()
-    expected = _reference_priority_resource(reqs, priorities, servers)
+def test_censored_requests_of_both_queue_kinds_at_the_horizon() -> None:
     env = simpy.Environment()
     log = QueueLog()
-    queue = ServiceQueue(env, "q", servers, log, prioritised=True)
-
-    def feeder():  # type: ignore[no-untyped-def]
-        for i, (r, p) in enumerate(zip(reqs, priorities, strict=True)):
-            yield env.timeout(r.arrival - env.now)
-            if i % 2:
-                env.process(queue.serve(r.request_id, r.service_days, priority=p))
-            else:
-                queue.submit(r.request_id, r.service_days, priority=p)
-
-    env.process(feeder())
-    env.run()
-    got = {rec.request_id: (rec.start, rec.end) for rec in log.records}
-    assert got.keys() == expected.keys()
-    for rid, (start, end) in expected.items():
-        assert got[rid] == pytest.approx((start, end), abs=1e-9)
+    studies = ServiceQueue(env, "s", 1, log)
+    desk = KnownServiceQueue(env, "d", 1, log, 15.0)
+    for i in range(3):
+        studies.submit(f"s{i}", 10.0)
+        env.process(desk.serve(f"d{i}", 10.0))
+    env.run(until=15.0)
+    studies.close()
+    desk.close()
+    frame = log.to_frame()
+    assert frame["censored"].sum() == 4  # s1 in service, s2 waiting; d1 in service, d2 waiting
+    waiting = frame[frame["censored"] & frame["start"].isna()]
+    assert sorted(waiting["request_id"]) == ["d2", "s2"]
+    assert frame.loc[~frame["censored"], "end"].notna().all()

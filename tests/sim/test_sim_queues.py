@@ -55,7 +55,8 @@ def test_to_frame_adds_wait_and_service() -> None:
         submit(env, q, at, f"r{i}", 1.0)
     env.run()
     frame = log.to_frame()
-    assert list(frame.columns) == [*QueueRecord._fields, "wait", "service"]
+    assert list(frame.columns) == [*QueueRecord._fields, "wait", "service", "censored"]
+    assert not frame["censored"].any()
     assert frame["wait"].tolist() == pytest.approx([0.0, 0.5, 1.4])
     assert frame["service"].tolist() == pytest.approx([1.0, 1.0, 1.0])
     assert frame["background"].dtype == bool

@@ -52,6 +52,7 @@ from paxsim.sim.safe_paths import (
     OutputPathError,
     describe_os_error,
     is_resource_error,
+    make_output_dir,
     safe_name,
     terminal_safe,
 )
@@ -520,6 +521,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     def run() -> int:
         check_batch_folder(out)  # all before any work: the folder, the backend, the lock
         backend = _backend(args)
+        make_output_dir(out)
         with _lock(args, out):
             return _batch_locked(args, out, backend)
 
@@ -566,6 +568,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     def run() -> int:
         check_batch_folder(out, comparison=True)
         backend = _backend(args)
+        make_output_dir(out)
         with _lock(args, out):
             return _compare_locked(args, out, backend)
 

@@ -163,14 +163,19 @@ def _print(text: str = "", file: TextIO | None = None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from paxsim.api import load_scenario, simulate
     from paxsim.models.results.run import check_run_folder
-    from paxsim.sim.safe_paths import OutputPathError
+    from paxsim.sim.safe_paths import OutputPathError, make_output_dir, remove_if_empty
 
     started = time.perf_counter()
     scenario = load_scenario(args.scenario, args.overrides)
     out = args.out or _default_out(scenario.name, args.seed)
     try:
         check_run_folder(out)  # before the run: a bad --out costs nothing
-        results = simulate(scenario, seed=args.seed)
+        created = make_output_dir(out)
+        try:
+            results = simulate(scenario, seed=args.seed)
+        except BaseException:
+            remove_if_empty(created)
+            raise
         written = results.write(out, csv=args.csv)
         if args.plots:
             from paxsim.plots import save_standard_figures

@@ -250,3 +250,23 @@ def test_join_is_the_max_and_keeps_its_path(
     j = join(*ms)
     assert j.time == max(m.time for m in ms)
     assert j is next(m for m in ms if m.time == j.time)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_clipped_before_a_late_first_segment_adds_an_opaque_head() -> None:
+    # The path starts after from_time: the gap is charged to the first cause, so
+    # the clipped path still tiles from_time .. time.
+    m = Milestone(
+        30.0, (Segment("permit_queue", 12.0, 20.0, 5.0), Segment("construction", 20.0, 30.0, 8.0))
+    )
+    c = clipped(m, 10.0, 9.0)
+    assert c.path == (
+        Segment("permit_queue", 10.0, 12.0, 0.0),
+        Segment("permit_queue", 12.0, 20.0, 0.0),
+        Segment("construction", 20.0, 30.0, 9.0),
+    )
+
+
+def test_clipped_milestone_without_a_path_is_one_wait() -> None:
+    c = clipped(Milestone(30.0, ()), 10.0, 4.0)
+    assert c == Milestone(30.0, (Segment("wait", 10.0, 30.0, 4.0),))

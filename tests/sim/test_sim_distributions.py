@@ -281,3 +281,50 @@ def test_bare_number_spec_and_as_distribution() -> None:
     parsed = as_distribution(_SPEC.validate_python({"dist": "uniform", "low": 0, "high": 1}))
     assert isinstance(parsed, Uniform)
     assert _ADAPTER.validate_python({"dist": "fixed", "value": 2}) == Fixed(value=2)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+BLOCK_CASES = {**CASES, "fixed": Fixed(value=4.5)}
+
+
+@pytest.mark.parametrize("name", list(BLOCK_CASES))
+def test_sample_many_draws_what_sample_would(name: str) -> None:
+    # The base class defines sample_many as repeated sample(); the overrides are
+    # faster spellings of it and must give the same numbers from the same stream.
+    dist = BLOCK_CASES[name]
+    block = dist.sample_many(np.random.default_rng(11), 64)
+    rng = np.random.default_rng(11)
+    one_by_one = np.array([dist.sample(rng) for _ in range(64)])
+    assert isinstance(block, np.ndarray) and block.shape == (64,)
+    np.testing.assert_allclose(block, one_by_one, rtol=1e-12)
+    assert len(dist.sample_many(np.random.default_rng(11), 0)) == 0
+
+
+@pytest.mark.parametrize("name", list(BLOCK_CASES))
+def test_every_distribution_is_frozen(name: str) -> None:
+    # LogNormal and Exponential restate model_config; each must stay frozen (hashable).
+    dist = BLOCK_CASES[name]
+    field = next(iter(type(dist).model_fields))
+    with pytest.raises(ValidationError):
+        setattr(dist, field, 1.0)
+    if not isinstance(dist, Empirical):  # its list fields make it unhashable, frozen or not
+        assert hash(dist) == hash(dist.model_copy())
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"dist": "lognormal", "median": 10, "p90": math.inf},
+        {"dist": "lognormal", "median": math.nan, "p90": 20},
+        {"dist": "exponential", "mean": math.inf},
+    ],
+    ids=["lognormal-p90-inf", "lognormal-median-nan", "exponential-inf"],
+)
+def test_non_finite_parameters_rejected_where_config_is_restated(table: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        _ADAPTER.validate_python(table)
+
+
+def test_small_positive_scales_are_accepted() -> None:
+    assert Exponential(dist="exponential", mean=0.5).mean() == 0.5
+    assert LogNormal(dist="lognormal", median=0.25, p90=0.5).median() == 0.25

@@ -251,3 +251,28 @@ def test_stock_conserves_quantity_and_stays_non_negative(ops: list[tuple]) -> No
         assert all(q > EPS for q in s.pools.values())
         assert s.level == pytest.approx(sum(s.pools.values()), rel=1e-9, abs=1e-6)
         assert s.level + taken_total == pytest.approx(put_total, rel=1e-9, abs=1e-6)
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_take_counted_returns_the_quantity_it_took() -> None:
+    s = Stock("yard")
+    assert s.take_counted(5.0) == ([], 0.0)  # nothing in stock
+    s.put(3.0, CN)
+    s.put(2.0, US)
+    assert s.take_counted(0.0) == ([], 0.0)  # nothing asked
+    parts, got = s.take_counted(4.0)
+    assert parts == [(CN, 3.0), (US, 1.0)]
+    assert got == pytest.approx(Stock.total(parts)) == pytest.approx(4.0)
+    parts, got = s.take_counted(10.0, accept=not_china)
+    assert got == pytest.approx(1.0) and s.level == 0.0
+
+
+def test_dust_tolerance_is_a_small_positive_number() -> None:
+    # The tests above scale with EPS; this one pins that crumbs are in fact swept.
+    assert 0.0 < EPS <= 1e-6
+    s = Stock("yard")
+    s.put(1e-12, CN)
+    assert s.pools == {} and s.level == 0.0
+    s.put(1.0, CN)
+    assert s.take(1.0 - 1e-12) == [(CN, 1.0)]  # the crumb left behind goes too
+    assert s.pools == {} and s.level == 0.0

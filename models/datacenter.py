@@ -197,7 +197,9 @@ class DataCenterProject:
         full = join(installed, connection.full, own_power)
         share = connection.early_share if connection.early is not None else 1.0
         self.state[index] = "online"
-        self._record(index, start_day, online, grid_mw, full.time, share)
+        # The headline is full power; first power (a flexible connection's
+        # early share) is reported beside it, never instead of it.
+        self._record(index, start_day, full, grid_mw, online.time, share)
 
     def planned_day(self, index: int, start_day: float) -> float:
         """The announced online date, or the unconstrained plan where none was announced."""
@@ -210,9 +212,9 @@ class DataCenterProject:
         self,
         index: int,
         start_day: float,
-        online: Milestone,
+        full: Milestone,
         grid_mw: float,
-        full_online_day: float,
+        first_power_day: float,
         initial_share: float,
     ) -> None:
         self.chain.recorder.phase(
@@ -227,8 +229,8 @@ class DataCenterProject:
                 start_day=start_day,
                 planned_day=self.planned_day(index, start_day),
                 unconstrained_day=start_day + self.unconstrained_days(index, start_day),
-                online=online,
-                full_online_day=full_online_day,
+                online=full,
+                first_power_day=first_power_day,
                 initial_share=initial_share,
             )
         )

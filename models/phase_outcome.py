@@ -51,12 +51,12 @@ class PhaseOutcome:
     start_day: float
     planned_day: float
     unconstrained_day: float
-    online_day: float  # first power (a flexible connection may energise part early)
+    online_day: float  # full power: every MW installed and energised (the headline)
     critical_cause: str
     culprit: str
-    days: dict[str, float]  # days by cause, plus plan_optimism and unused_float
+    days: dict[str, float]  # days by cause to full power, plus plan_optimism and unused_float
     path: tuple[Segment, ...]
-    full_online_day: float  # every MW energised
+    first_power_day: float  # a flexible connection may energise part of the MW earlier
     initial_share: float  # share of the MW online at first power
 
 
@@ -73,9 +73,10 @@ def phase_outcome(
     planned_day: float,
     unconstrained_day: float,
     online: Milestone,
-    full_online_day: float,
+    first_power_day: float,
     initial_share: float,
 ) -> PhaseOutcome:
+    """``online`` is the full-power milestone: its critical path is what the days explain."""
     float_days = (unconstrained_day - start_day) - online.nominal_length()
     days, unused_float = attribute(online.path, float_days)
     days["unused_float"] = unused_float
@@ -102,6 +103,6 @@ def phase_outcome(
         culprit=culprit,
         days=days,
         path=tuple(online.path),
-        full_online_day=full_online_day,
+        first_power_day=first_power_day,
         initial_share=initial_share,
     )

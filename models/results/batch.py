@@ -44,6 +44,7 @@ _PHASE_COLUMNS = (
     "it_mw",
     "planned_day",
     "online_day",
+    "first_power_day",
     "delay_days",
 )
 #: Cause columns that are bookkeeping rather than delay (never "top causes").

@@ -40,13 +40,23 @@ class Comparison:
     @staticmethod
     def _censored(res: BatchResults) -> pd.DataFrame:
         frame = res.phase_frame()
-        return frame.assign(online_censored=frame["online_day"].fillna(res.horizon_days))
+        first = frame["first_power_day"] if "first_power_day" in frame else frame["online_day"]
+        return frame.assign(
+            online_censored=frame["online_day"].fillna(res.horizon_days),
+            first_power_censored=first.fillna(res.horizon_days),
+        )
 
     def phase_differences(self, confidence: float = 0.95) -> pd.DataFrame:
-        """Per phase: online day (censored at the horizon) and on-time indicator differences."""
+        """Per phase: full-power day (the headline) and first-power day, both censored at
+        the horizon, and the on-time indicator, each as a paired difference with its CI."""
         a, b = (self._censored(res) for res in (self.base, self.policy))
         days = stats.grouped_paired_differences(
             a, b, REPLICATION, "phase_id", "online_censored", confidence
+        )
+        first = stats.grouped_paired_differences(
+            a, b, REPLICATION, "phase_id", "first_power_censored", confidence
+        )[["phase_id", "diff", "halfwidth"]].rename(
+            columns={"diff": "first_power_day_diff", "halfwidth": "first_power_day_halfwidth"}
         )
         ontime = stats.grouped_paired_differences(
             a, b, REPLICATION, "phase_id", "on_time", confidence
@@ -63,7 +73,7 @@ class Comparison:
             }
         )
         days = days.rename(columns={"diff": "online_day_diff", "halfwidth": "online_day_halfwidth"})
-        out = days.merge(ontime, on="phase_id", how="left")
+        out = days.merge(ontime, on="phase_id", how="left").merge(first, on="phase_id", how="left")
         order = pd.unique(a["phase_id"])  # scenario order, as in phase_summary
         return (
             out.set_index("phase_id")

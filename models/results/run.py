@@ -33,7 +33,8 @@ RUN_FORMAT = "paxsim.run/1"
 
 #: Table name -> what it holds (the file names say it too).
 TABLES = {
-    "projects": "one row per data-center phase: dates, delay, days by cause",
+    "projects": "one row per data-center phase: full-power date (the headline) and first-power "
+    "date, delay, days by cause",
     "critical_path": "one row per segment of each phase's critical path",
     "facility_timeseries": "per facility and sample period: output, stocks, shortfall",
     "queue_records": "one row per request at every gate: arrival, start, end, outcome",
@@ -226,10 +227,11 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             if rec is None:
                 row |= {
                     "online_day": np.nan,
-                    "full_online_day": np.nan,
+                    "first_power_day": np.nan,
                     "initial_share": np.nan,
                     "online_by_horizon": False,
                     "delay_days": np.nan,
+                    "first_power_delay_days": np.nan,
                     "delay_at_least_days": world.horizon_days - planned,
                     "delay_vs_unconstrained_days": np.nan,
                     "held_back_by": "not online by horizon "
@@ -245,10 +247,11 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                 online_day = rec.online_day
                 row |= {
                     "online_day": online_day,
-                    "full_online_day": rec.full_online_day,
+                    "first_power_day": rec.first_power_day,
                     "initial_share": rec.initial_share,
                     "online_by_horizon": True,
                     "delay_days": online_day - planned,
+                    "first_power_delay_days": rec.first_power_day - planned,
                     "delay_at_least_days": online_day - planned,
                     "delay_vs_unconstrained_days": online_day - unconstrained,
                     "held_back_by": rec.critical_cause or "nothing (on plan)",
@@ -273,7 +276,7 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.append(row)
     projects = pd.DataFrame(rows)
     if not projects.empty:
-        for col in ("start", "planned", "unconstrained", "online"):
+        for col in ("start", "planned", "unconstrained", "online", "first_power"):
             projects[f"{col}_date"] = _dates(world, projects[f"{col}_day"]).dt.date
     critical = pd.DataFrame(
         segments,
@@ -305,8 +308,8 @@ def _capacity_online(world: World, projects: pd.DataFrame) -> pd.DataFrame:
     for region in regions:
         sub = projects[projects["region"] == region] if not projects.empty else projects
 
-        online = np.nan_to_num(_column(sub, "online_day"), nan=np.inf)
-        full = np.nan_to_num(_column(sub, "full_online_day"), nan=np.inf)
+        online = np.nan_to_num(_column(sub, "first_power_day"), nan=np.inf)
+        full = np.nan_to_num(_column(sub, "online_day"), nan=np.inf)
         share = np.nan_to_num(_column(sub, "initial_share"), nan=1.0)
         planned = _column(sub, "planned_day")
         mw = _column(sub, "it_mw")

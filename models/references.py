@@ -3,18 +3,65 @@
 Run after the schema has checked shapes. Returns ``(dotted_path, message)``
 pairs so the loader can name the file; an empty list means the scenario is
 connected (a missing connection is a build-time error, not a silent hang).
+
+Beyond names that exist: every id is unique across all sections, a reference
+to a disabled entity is an error (the engine builds only enabled ones), and
+data-center phases start inside the run unless ``time.allow_phases_outside_run``
+says otherwise (:func:`scenario_warnings` then says what happens to them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from paxsim.models.scenario import Scenario
+from paxsim.models.scenario import Scenario, choices, did_you_mean, shown_id
 
-__all__ = ["check_references", "products_of"]
+__all__ = ["SECTIONS", "check_references", "products_of", "scenario_warnings"]
 
 Issue = tuple[str, str]
+
+#: Every table of entities by id, as dotted paths; ids are unique across all of them.
+SECTIONS = (
+    "countries",
+    "coalitions",
+    "materials",
+    "baskets",
+    "lanes",
+    "authorities",
+    "grid",
+    "export_controls",
+    "mines",
+    "separation_plants",
+    "magnet_makers",
+    "fabs",
+    "stockpiles",
+    "demands",
+    "datacenters",
+    "policies.trusted_sourcing",
+)
+
+
+def _section(scenario: Scenario, dotted: str) -> Mapping[str, Any]:
+    node: Any = scenario
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _duplicate_ids(scenario: Scenario) -> Iterator[Issue]:
+    owner: dict[str, str] = {}
+    for section in SECTIONS:
+        for name in _section(scenario, section):
+            where = f"{section}.{name}"
+            if name in owner:
+                yield (
+                    where,
+                    f"id {shown_id(name)} is also used by {owner[name]}; every id must be "
+                    "unique across all sections (rename one of them)",
+                )
+            else:
+                owner[name] = where
 
 
 def products_of(scenario: Scenario) -> dict[str, set[str]]:
@@ -42,11 +89,18 @@ def products_of(scenario: Scenario) -> dict[str, set[str]]:
     return out
 
 
-def _choices(names: Iterable[str]) -> str:
-    names = sorted(names)
-    if len(names) > 12:
-        return ", ".join(names[:12]) + f", ... ({len(names)} in all)"
-    return ", ".join(names) if names else "(none defined)"
+def _unknown(kind: str, name: str, names: Iterable[str]) -> str:
+    """Unknown name: 'did you mean', and the names defined (a long list cut to the closest)."""
+    pool = list(names)
+    hint = did_you_mean(name, pool)
+    return f"unknown {kind} {shown_id(name)}{hint} (defined: {choices(pool, name)})"
+
+
+def _disabled(kind: str, name: str, section: str) -> str:
+    return (
+        f"{kind} {shown_id(name)} is disabled ({section}.{name}.enabled = false): "
+        "enable it, or stop referring to it here"
+    )
 
 
 class _Checker:
@@ -69,65 +123,76 @@ class _Checker:
         if not ok:
             self.issues.append((path, message))
 
+    def entity(self, path: str, kind: str, name: str, section: str) -> None:
+        """``name`` must be an enabled entity of ``section``."""
+        table = _section(self.s, section)
+        if name not in table:
+            self.issues.append((path, _unknown(kind, name, table)))
+        elif not table[name].enabled:
+            self.issues.append((path, _disabled(kind, name, section)))
+
     def country(self, path: str, code: str) -> None:
-        self.need(
-            code in self.s.countries,
-            path,
-            f"unknown country {code!r}; defined countries: {_choices(self.s.countries)}",
-        )
+        self.need(code in self.s.countries, path, _unknown("country", code, self.s.countries))
 
     def material(self, path: str, name: str) -> None:
-        self.need(
-            name in self.s.materials,
-            path,
-            f"unknown material {name!r}; defined materials: {_choices(self.s.materials)}",
-        )
+        self.need(name in self.s.materials, path, _unknown("material", name, self.s.materials))
+
+    def _supplier_section(self, name: str) -> str | None:
+        for section in ("mines", "separation_plants", "magnet_makers", "fabs", "stockpiles"):
+            if name in _section(self.s, section):
+                return section
+        return None
 
     def suppliers(self, path: str, names: list[str], material: str, buyer_country: str) -> None:
         for i, name in enumerate(names):
             where = f"{path}.{i}"
             if name not in self.products:
-                self.issues.append(
-                    (where, f"unknown supplier {name!r}; facilities: {_choices(self.products)}")
-                )
+                section = self._supplier_section(name)
+                if section is not None:
+                    message = (
+                        f"unknown supplier {shown_id(name)} among enabled facilities: "
+                        f"{section}.{name} is disabled (enabled = false); enable it, or "
+                        "remove it from this list"
+                    )
+                else:
+                    message = _unknown("supplier", name, self.products)
+                self.issues.append((where, message))
                 continue
             if material not in self.products[name]:
+                makers = [k for k, made in self.products.items() if material in made]
                 self.issues.append(
                     (
                         where,
-                        f"supplier {name!r} does not produce {material!r} "
-                        f"(it makes: {_choices(self.products[name])})",
+                        f"supplier {shown_id(name)} does not produce {shown_id(material)} "
+                        f"(it makes: {choices(self.products[name])}; "
+                        f"{material} comes from: {choices(makers, name)})",
                     )
                 )
                 continue
             origin = self.country_of[name]
             if origin != buyer_country and (origin, buyer_country) not in self.lanes:
                 self.issues.append(
-                    (where, f"no lane from {origin} to {buyer_country} for supplier {name!r}")
+                    (
+                        where,
+                        f"no lane from {origin} to {buyer_country} for supplier "
+                        f"{shown_id(name)} (add one under [lanes])",
+                    )
                 )
 
     def gates(self, path: str, ent: Any) -> None:
         for i, auth in enumerate(getattr(ent, "permits", [])):
-            self.need(
-                auth in self.s.authorities,
-                f"{path}.permits.{i}",
-                f"unknown permitting authority {auth!r}; defined: {_choices(self.s.authorities)}",
-            )
+            self.entity(f"{path}.permits.{i}", "permitting authority", auth, "authorities")
         region = getattr(ent, "grid_region", None)
         if region is not None:
-            self.need(
-                region in self.s.grid,
-                f"{path}.grid_region",
-                f"unknown grid region {region!r}; defined: {_choices(self.s.grid)}",
-            )
+            self.entity(f"{path}.grid_region", "grid region", region, "grid")
 
     def run(self) -> list[Issue]:
         s = self.s
-        self.need(
-            s.trust_coalition in s.coalitions,
-            "trust_coalition",
-            f"unknown coalition {s.trust_coalition!r}; defined: {_choices(s.coalitions)}",
-        )
+        self.issues.extend(_duplicate_ids(s))
+        if self.issues:
+            # With two entities under one id every reference to it is ambiguous: stop here.
+            return self.issues
+        self.entity("trust_coalition", "coalition", s.trust_coalition, "coalitions")
         for cname, coal in s.coalitions.items():
             for i, m in enumerate(coal.members):
                 self.country(f"coalitions.{cname}.members.{i}.country", m.country)
@@ -146,11 +211,11 @@ class _Checker:
             for i, code in enumerate(ctrl.exempt_countries):
                 self.country(f"export_controls.{name}.exempt_countries.{i}", code)
             for i, other in enumerate(ctrl.supersedes):
+                # Superseding a disabled regime is allowed: it has nothing to stop.
                 self.need(
                     other in s.export_controls and other != name,
                     f"export_controls.{name}.supersedes.{i}",
-                    f"unknown export-control regime {other!r}; defined: "
-                    f"{_choices(k for k in s.export_controls if k != name)}",
+                    _unknown("export-control regime", other, set(s.export_controls) - {name}),
                 )
         self._facilities()
         self._consumers()
@@ -171,11 +236,7 @@ class _Checker:
             if not mine.enabled:
                 continue
             self.material(f"mines.{name}.output", mine.output)
-            self.need(
-                mine.basket in s.baskets,
-                f"mines.{name}.basket",
-                f"unknown basket {mine.basket!r}; defined: {_choices(s.baskets)}",
-            )
+            self.entity(f"mines.{name}.basket", "basket", mine.basket, "baskets")
         for name, plant in s.separation_plants.items():
             if not plant.enabled:
                 continue
@@ -186,7 +247,8 @@ class _Checker:
                 self.need(
                     q in plant.suppliers,
                     f"{path}.qualified.{i}",
-                    f"{q!r} is not one of this plant's suppliers ({_choices(plant.suppliers)})",
+                    f"{shown_id(q)} is not one of this plant's suppliers "
+                    f"({choices(plant.suppliers, q)})",
                 )
         for section in ("magnet_makers", "fabs"):
             for name, conv in getattr(s, section).items():
@@ -199,7 +261,12 @@ class _Checker:
                 for mat, names in conv.suppliers.items():
                     if mat not in conv.recipe:
                         self.issues.append(
-                            (f"{path}.suppliers.{mat}", f"{mat!r} is not in this recipe")
+                            (
+                                f"{path}.suppliers.{mat}",
+                                f"{shown_id(mat)} is not in this recipe"
+                                f"{did_you_mean(mat, conv.recipe)} "
+                                f"(recipe: {choices(conv.recipe)})",
+                            )
                         )
                         continue
                     self.suppliers(f"{path}.suppliers.{mat}", names, mat, conv.country)
@@ -235,12 +302,77 @@ class _Checker:
                 dc.accelerator_material,
                 dc.country,
             )
-            for i, ph in enumerate(dc.phases):
-                if ph.planned_online is not None and ph.planned_online < ph.start:
-                    self.issues.append(
-                        (f"{path}.phases.{i}.planned_online", "is before the phase's start")
+            self._phases(path, dc)
+
+    def _phases(self, path: str, dc: Any) -> None:
+        seen: dict[str, int] = {}
+        for i, ph in enumerate(dc.phases):
+            if ph.planned_online is not None and ph.planned_online < ph.start:
+                self.issues.append(
+                    (f"{path}.phases.{i}.planned_online", "is before the phase's start")
+                )
+            label = ph.name or f"phase{i + 1}"
+            if label in seen:
+                self.issues.append(
+                    (
+                        f"{path}.phases.{i}.name",
+                        f"phase name {shown_id(label)} is also phase {seen[label]}'s; "
+                        "phase names must be unique within a data center",
                     )
+                )
+            seen.setdefault(label, i)
+            if not self.s.time.allow_phases_outside_run:
+                problem = _outside_run(self.s, ph.start)
+                if problem:
+                    self.issues.append((f"{path}.phases.{i}.start", problem + _ALLOW))
+
+
+_ALLOW = (
+    "; move it inside the run, or set time.allow_phases_outside_run = true "
+    "to accept it (a warning then says what happens)"
+)
+
+
+def _outside_run(scenario: Scenario, start: Any) -> str:
+    time = scenario.time
+    if start < time.start:
+        return f"the phase starts on {start}, before the run starts ({time.start})"
+    if start >= time.end:
+        return f"the phase starts on {start}, when the run has ended ({time.end})"
+    return ""
 
 
 def check_references(scenario: Scenario) -> list[Issue]:
     return _Checker(scenario).run()
+
+
+def scenario_warnings(scenario: Scenario) -> list[Issue]:
+    """What a valid scenario asks for that changes results in a way worth saying."""
+    out: list[Issue] = []
+    time = scenario.time
+    if not time.allow_phases_outside_run:
+        return out
+    for name, dc in scenario.datacenters.items():
+        if not dc.enabled:
+            continue
+        for i, ph in enumerate(dc.phases):
+            where = f"datacenters.{name}.phases.{i}.start"
+            if ph.start < time.start:
+                out.append(
+                    (
+                        where,
+                        f"starts on {ph.start}, before time.start: it is started on "
+                        f"{time.start} with no work done before the run (permits, grid "
+                        "request and construction all begin then), and its delay is still "
+                        "measured against its planned_online",
+                    )
+                )
+            elif ph.start >= time.end:
+                out.append(
+                    (
+                        where,
+                        f"starts on {ph.start}, on or after time.end ({time.end}): it never "
+                        "starts and is reported as not online by the horizon",
+                    )
+                )
+    return out

@@ -16,9 +16,14 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,8 +34,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic import Strict as StrictType
 
-from paxsim.sim.distributions import Distribution, Fixed, _Dist
+from paxsim.models import limits
+from paxsim.models.limits import Limit
+from paxsim.sim.distributions import Distribution, Empirical, Exponential, Fixed, LogNormal, _Dist
 
 __all__ = [
     "DIST_KINDS",
@@ -54,10 +62,325 @@ __all__ = [
     "SeparationPlant",
     "Stockpile",
     "StudyPhase",
+    "char_name",
+    "choices",
+    "closest",
+    "did_you_mean",
+    "shown_id",
+    "shown_value",
 ]
 
 DIST_KINDS = ("fixed", "uniform", "triangular", "lognormal", "exponential", "empirical")
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Distribution)
+
+
+# --------------------------------------------------------------------------- how values are shown
+def shown_id(text: str) -> str:
+    """An id or name as messages print it: quoted, and escaped if it could deceive.
+
+    Non-printing characters (terminal escapes, right-to-left marks) and non-ASCII
+    look-alikes (a Cyrillic 'а' in 'pаx_silica') are shown as escapes, with the
+    first odd character named, so the reader sees what the file really holds.
+    """
+    if text.isascii() and text.isprintable():
+        return repr(text)
+    odd = next(c for c in text if not (c.isascii() and c.isprintable()))
+    return f"{text!a} (holds {char_name(odd)})"
+
+
+def char_name(char: str) -> str:
+    """'U+202E RIGHT-TO-LEFT OVERRIDE', or 'U+001B, a control character'."""
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    if name:
+        return f"U+{ord(char):04X} {name}"
+    kind = "a control character" if unicodedata.category(char) == "Cc" else "an unnamed character"
+    return f"U+{ord(char):04X}, {kind}"
+
+
+def shown_value(value: Any, limit: int = 80) -> str:
+    """A value a user gave, for a message: repr, escaped to ASCII, cut at ``limit``."""
+    text = ascii(value) if isinstance(value, str) else repr(value)
+    if not text.isascii() or not text.isprintable():
+        text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def closest(given: str, names: Any, n: int = 3) -> list[str]:
+    """The names most like ``given`` (difflib), best first."""
+    pool = [str(x) for x in names]
+    found = difflib.get_close_matches(given, pool, n=n, cutoff=0.6)
+    if not found:
+        lowered = {p.lower(): p for p in pool}
+        found = [lowered[m] for m in difflib.get_close_matches(given.lower(), lowered, n=n)]
+    return found
+
+
+def did_you_mean(given: str, names: Any) -> str:
+    """'; did you mean 'x'?' when a close name exists, else ''."""
+    found = closest(given, names, n=1)
+    return f"; did you mean {shown_id(found[0])}?" if found else ""
+
+
+def choices(names: Any, given: str | None = None, *, full: bool = False) -> str:
+    """The full list of names, or (when long) a count and the closest to ``given``."""
+    pool = sorted(str(x) for x in names)
+    if not pool:
+        return "(none defined)"
+    if full or len(pool) <= limits.MAX_LISTED:
+        return ", ".join(shown_id(x) if not x.isascii() else x for x in pool)
+    near = closest(given, pool, n=5) if given is not None else []
+    if not near:
+        return f"{len(pool)} defined, e.g. {', '.join(pool[:5])}"
+    return f"{len(pool)} defined; closest: {', '.join(near)}"
+
+
+# --------------------------------------------------------------------------- numbers
+def _finite(value: int | float) -> float:
+    """``value`` as a finite float, or a message saying why it is not one."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{shown_value(value, 40)} is too large to be a number here") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number, got {number}")
+    return number
+
+
+def _a_number(value: Any) -> Any:
+    """Refuse booleans, text and NaN/inf where a number is meant, before pydantic's checks."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"not a valid number: got {str(value).lower()} (a boolean is not a number)"
+        )
+    if isinstance(value, str):
+        raise ValueError(f"not a valid number: got the text {shown_value(value)}{_unquote(value)}")
+    if isinstance(value, (int, float)):
+        _finite(value)
+    return value
+
+
+def _a_count(value: Any) -> Any:
+    """Refuse booleans, text and fractions where a whole number (a count) is meant."""
+    if isinstance(value, bool):
+        raise ValueError(
+            f"not a valid integer: expected a whole number, got {str(value).lower()} "
+            "(a boolean is not a number)"
+        )
+    if isinstance(value, str):
+        raise ValueError(
+            f"not a valid integer: expected a whole number, got the text {shown_value(value)}"
+            + _unquote(value)
+        )
+    if isinstance(value, float):
+        raise ValueError(f"not a valid integer: expected a whole number (a count), got {value:g}")
+    return value
+
+
+def _unquote(text: str) -> str:
+    try:
+        float(text)
+    except ValueError:
+        return ""
+    return " (remove the quotes)"
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _at_most(limit: Limit) -> AfterValidator:
+    def check(value: float) -> float:
+        if value > limit.number:
+            raise ValueError(limit.refuse(_number_text(value)))
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_least(limit: Limit) -> AfterValidator:
+    def check(value: float) -> float:
+        if value < limit.number:
+            raise ValueError(limit.refuse(_number_text(value), above=False))
+        return value
+
+    return AfterValidator(check)
+
+
+def _zero_or_at_least(limit: Limit) -> AfterValidator:
+    def check(value: float) -> float:
+        if 0 < value < limit.number:
+            raise ValueError(limit.refuse(f"{value:g}", above=False) + "; 0 means none")
+        return value
+
+    return AfterValidator(check)
+
+
+_NUM = BeforeValidator(_a_number)
+_INT = BeforeValidator(_a_count)
+
+# Every number a scenario holds is one of these: finite, never a boolean or text, in range.
+#: A duration in days (0 allowed).
+Days = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_DURATION_DAYS)
+]
+#: A duration in days that must be positive.
+PositiveDays = Annotated[
+    float, _NUM, StrictType(), Field(gt=0, allow_inf_nan=False), _at_most(limits.MAX_DURATION_DAYS)
+]
+#: Days between repeated events (a tick, a sample).
+IntervalDays = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(gt=0, allow_inf_nan=False),
+    _at_least(limits.MIN_INTERVAL_DAYS),
+    _at_most(limits.MAX_DURATION_DAYS),
+]
+#: Days between cluster windows; 0 means no windows.
+CycleDays = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(ge=0, allow_inf_nan=False),
+    _zero_or_at_least(limits.MIN_INTERVAL_DAYS),
+    _at_most(limits.MAX_DURATION_DAYS),
+]
+#: A fraction in [0, 1].
+Share = Annotated[float, _NUM, StrictType(), Field(ge=0, le=1, allow_inf_nan=False)]
+#: Grid headroom in MW.
+Megawatts = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_GRID_MW)
+]
+PositiveMegawatts = Annotated[
+    float, _NUM, StrictType(), Field(gt=0, allow_inf_nan=False), _at_most(limits.MAX_GRID_MW)
+]
+UpgradeMegawatts = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(gt=0, allow_inf_nan=False),
+    _at_least(limits.MIN_UPGRADE_MW),
+    _at_most(limits.MAX_GRID_MW),
+]
+#: One connection request in MW.
+RequestMegawatts = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_REQUEST_MW)
+]
+PhaseMegawatts = Annotated[
+    float, _NUM, StrictType(), Field(gt=0, allow_inf_nan=False), _at_most(limits.MAX_REQUEST_MW)
+]
+#: A flow in tonnes (or units, for accelerators) per year.
+AmountPerYear = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(ge=0, allow_inf_nan=False),
+    _at_most(limits.MAX_AMOUNT_PER_YEAR),
+]
+#: A stock in tonnes (or units).
+Amount = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_AMOUNT)
+]
+#: Background arrivals per year at a gate.
+PerYearRate = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(ge=0, allow_inf_nan=False),
+    _at_most(limits.MAX_BACKGROUND_PER_YEAR),
+]
+#: Servers: reviewers, study teams, factory slots (a whole number, at least 1).
+Count = Annotated[int, _INT, StrictType(), Field(ge=1), _at_most(limits.MAX_COUNT)]
+Backlog = Annotated[int, _INT, StrictType(), Field(ge=0), _at_most(limits.MAX_INITIAL_BACKLOG)]
+TransformerCount = Annotated[
+    int, _INT, StrictType(), Field(ge=0), _at_most(limits.MAX_TRANSFORMERS_PER_UPGRADE)
+]
+RecipeQuantity = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(gt=0, allow_inf_nan=False),
+    _at_most(limits.MAX_RECIPE_PER_UNIT),
+]
+Weight = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_WEIGHT)
+]
+
+
+# --------------------------------------------------------------------------- dates
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: Any) -> dt.date:
+    """A TOML date (or ISO text) inside the stated range; anything else says how to write one."""
+    how = "write a date as 2035-01-01 (year-month-day, no quotes)"
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"not a valid date: {value.isoformat()} has a time of day; {how}")
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not a valid date: {value} is not a day of the calendar") from None
+    if not isinstance(value, dt.date):
+        raise ValueError(f"not a valid date: {how}, got {shown_value(value)}")
+    first, last = limits.EARLIEST_DATE, limits.LATEST_DATE
+    if value < first.date:
+        raise ValueError(
+            f"{value.isoformat()} is before the earliest date paxsim accepts, "
+            f"{first.shown()}: {first.why}"
+        )
+    if value > last.date:
+        raise ValueError(
+            f"{value.isoformat()} is after the latest date paxsim accepts, "
+            f"{last.shown()}: {last.why}"
+        )
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+# --------------------------------------------------------------------------- ids and names
+def _printable(text: str, what: str, limit: Limit) -> str:
+    if not text:
+        raise ValueError(f"{what} must not be empty")
+    if not text.isprintable():
+        odd = next(c for c in text if not c.isprintable())
+        raise ValueError(
+            f"{what} {text!a} holds a non-printing character ({char_name(odd)}); "
+            "use printable characters only"
+        )
+    if len(text) > limit.number:
+        raise ValueError(limit.refuse(f"a {what} of {len(text):,} characters"))
+    return text
+
+
+def _id(text: str) -> str:
+    return _printable(text, "id", limits.MAX_ID_CHARS)
+
+
+#: The key of an entity table (``grid.<id>``): printable, bounded, unique across sections.
+Id = Annotated[str, AfterValidator(_id)]
+
+
+# --------------------------------------------------------------------------- distributions
+def _check_parameter(kind: str, key: str, value: Any) -> None:
+    """Distribution parameters are numbers (or lists of numbers): never booleans or text."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, (bool, str)):
+            got = shown_value(item) if isinstance(item, str) else str(item).lower()
+            raise ValueError(
+                f"{kind} distribution: '{key}' must be a number, got {got}"
+                + (_unquote(item) if isinstance(item, str) else " (a boolean)")
+            )
+        if isinstance(item, (int, float)):
+            try:
+                _finite(item)
+            except ValueError as exc:
+                raise ValueError(f"{kind} distribution: '{key}' {exc}") from None
 
 
 def _parse_distribution(value: Any) -> _Dist:
@@ -65,19 +388,29 @@ def _parse_distribution(value: Any) -> _Dist:
     if isinstance(value, _Dist):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"expected a number or a distribution table, got {value!r}")
+        raise ValueError(
+            f"expected a number or a distribution table, got {str(value).lower()} "
+            "(a boolean is not a number)"
+        )
     if isinstance(value, (int, float)):
-        return Fixed(value=float(value))
+        return Fixed(value=_finite(value))
     if not isinstance(value, dict):
         raise ValueError(
             f"expected a number or a distribution table such as "
-            f'{{dist = "triangular", min = 1, mode = 2, max = 4}}, got {value!r}'
+            f'{{dist = "triangular", min = 1, mode = 2, max = 4}}, got {shown_value(value)}'
+            + (_unquote(value) if isinstance(value, str) else "")
         )
     kind = value.get("dist")
     if kind not in DIST_KINDS:
-        raise ValueError(f"unknown distribution {kind!r}; allowed: {', '.join(DIST_KINDS)}")
+        hint = did_you_mean(kind, DIST_KINDS) if isinstance(kind, str) else ""
+        raise ValueError(
+            f"unknown distribution {shown_value(kind)}{hint}; allowed: {', '.join(DIST_KINDS)}"
+        )
+    for key, param in value.items():
+        if key != "dist":
+            _check_parameter(kind, str(key), param)
     try:
-        return _DIST_ADAPTER.validate_python(value)
+        dist = _DIST_ADAPTER.validate_python(value)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -88,6 +421,13 @@ def _parse_distribution(value: Any) -> _Dist:
                 msg = "unknown key"
             problems.append(f"{where}{msg}")
         raise ValueError(f"{kind} distribution: " + "; ".join(problems)) from None
+    if isinstance(dist, LogNormal):
+        spread = dist.p90 / dist.median_value
+        if spread > limits.MAX_LOGNORMAL_SPREAD.number:
+            raise ValueError(
+                limits.MAX_LOGNORMAL_SPREAD.refuse(f"lognormal p90 / median = {spread:g}")
+            )
+    return dist
 
 
 #: A duration, rate or probability: a number or a distribution table.
@@ -95,21 +435,83 @@ def _parse_distribution(value: Any) -> _Dist:
 Dist = Annotated[SerializeAsAny[_Dist], BeforeValidator(_parse_distribution)]
 
 
+def _scale(value: _Dist) -> tuple[float, str]:
+    """How large draws get: the upper bound, else the p90 (lognormal) or mean (exponential)."""
+    upper = value.upper_bound()
+    if math.isfinite(upper):
+        return upper, "largest possible value"
+    if isinstance(value, LogNormal):
+        return value.p90, "p90"
+    if isinstance(value, Exponential):
+        return value.mean_value, "mean"
+    return value.mean(), "mean"
+
+
 def _nonnegative(value: _Dist, what: str) -> _Dist:
     if value.lower_bound() < 0:
         raise ValueError(
-            f"{what} must not go below 0 (lowest possible value {value.lower_bound()})"
+            f"{what} must not go below 0 (lowest possible value {value.lower_bound():g})"
         )
     return value
+
+
+def _ranged(what: str, limit: Limit) -> Callable[[_Dist], _Dist]:
+    """A check that draws are >= 0 and that their scale stays within ``limit``."""
+
+    def check(value: _Dist) -> _Dist:
+        _nonnegative(value, what)
+        scale, which = _scale(value)
+        if scale > limit.number:
+            raise ValueError(limit.refuse(f"its {which}, {scale:g},"))
+        return value
+
+    return check
 
 
 def _probability(value: _Dist) -> _Dist:
     if value.lower_bound() < 0 or value.upper_bound() > 1:
         raise ValueError(
             "a probability must stay within [0, 1] "
-            f"(range given: {value.lower_bound()}..{value.upper_bound()})"
+            f"(range given: {value.lower_bound():g}..{value.upper_bound():g})"
         )
     return value
+
+
+_duration = _ranged("a duration", limits.MAX_DURATION_DAYS)
+
+
+def _interval(value: _Dist) -> _Dist:
+    """Days between repeated events: never 0, with a mean of at least a day."""
+    _duration(value)
+    zero_mass = (isinstance(value, Fixed) and value.value == 0) or (
+        isinstance(value, Empirical)
+        and any(s == 0 and p > 0 for s, p in zip(value.samples, value._probs(), strict=True))
+    )
+    if zero_mass:
+        raise ValueError("an interval must never be 0 days (the event would repeat forever)")
+    if value.mean() < limits.MIN_INTERVAL_DAYS.number:
+        raise ValueError(
+            limits.MIN_INTERVAL_DAYS.refuse(
+                f"a mean interval of {value.mean():g} days", above=False
+            )
+        )
+    return value
+
+
+#: A duration in days: never below 0, scale at most a century.
+DaysDist = Annotated[Dist, AfterValidator(_duration)]
+#: Days between repeated events (outages).
+IntervalDist = Annotated[Dist, AfterValidator(_interval)]
+#: A probability: every draw in [0, 1].
+ProbabilityDist = Annotated[Dist, AfterValidator(_probability)]
+#: The size of one background grid request in MW.
+RequestMegawattsDist = Annotated[
+    Dist, AfterValidator(_ranged("a request size", limits.MAX_REQUEST_MW))
+]
+
+
+#: A yes/no switch: ``true`` or ``false``, never 1 or "yes".
+Flag = Annotated[bool, StrictType()]
 
 
 class Strict(BaseModel):
@@ -119,7 +521,7 @@ class Strict(BaseModel):
 class Entity(Strict):
     """Fields every named entity shares."""
 
-    enabled: bool = True
+    enabled: Flag = True
     source: str = Field(min_length=3, description="citation, or 'assumption: <why>'")
     sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
@@ -127,18 +529,28 @@ class Entity(Strict):
 
 # --------------------------------------------------------------------------- time and places
 class TimeSettings(Strict):
-    start: dt.date
-    end: dt.date
-    step_days: float = Field(7.0, gt=0, le=92)
-    sample_every_days: float = Field(30.0, gt=0)
-    warm_start: bool = Field(
+    start: Date
+    end: Date
+    step_days: Annotated[IntervalDays, Field(le=92)] = 7.0
+    sample_every_days: IntervalDays = 30.0
+    warm_start: Flag = Field(
         True, description="input stocks start full (cover_days of use) instead of empty"
+    )
+    allow_phases_outside_run: Flag = Field(
+        False,
+        description="accept data-center phases that start before time.start (they are "
+        "started on time.start with nothing done before) or on/after time.end (they never "
+        "start); each is reported as a warning",
     )
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSettings:
         if self.end <= self.start:
             raise ValueError(f"time.end ({self.end}) must be after time.start ({self.start})")
+        horizon = limits.MAX_HORIZON_YEARS
+        years = (self.end - self.start).days / 365.25
+        if years > horizon.number:
+            raise ValueError(horizon.refuse(f"a horizon of {years:.1f} years"))
         return self
 
     @property
@@ -153,8 +565,8 @@ class Country(Strict):
 
 class Membership(Strict):
     country: str
-    joined: dt.date
-    left: dt.date | None = None
+    joined: Date
+    left: Date | None = None
     source: str = Field(min_length=3)
 
 
@@ -171,13 +583,11 @@ class Material(Strict):
 class Basket(Entity):
     """Shares of a concentrate's REO content that end up in each oxide material."""
 
-    shares: dict[str, float]
+    shares: dict[str, Share]
 
     @field_validator("shares")
     @classmethod
     def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
-        if any(v < 0 for v in shares.values()):
-            raise ValueError("basket shares must be >= 0")
         if sum(shares.values()) > 1.0 + 1e-9:
             raise ValueError(f"basket shares sum to {sum(shares.values()):.4f}, more than 1")
         return shares
@@ -188,15 +598,10 @@ class Lane(Entity):
 
     from_country: str = Field(alias="from")
     to_country: str = Field(alias="to")
-    transit_days: Dist
-    one_way: bool = False
+    transit_days: DaysDist
+    one_way: Flag = False
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    @field_validator("transit_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "transit_days")
 
 
 # --------------------------------------------------------------------------- gates
@@ -204,37 +609,20 @@ class Authority(Entity):
     """A permitting office: reviewers in parallel, a review time, background load."""
 
     country: str
-    reviewers: int = Field(ge=1)
-    review_days: Dist
-    review_days_by_kind: dict[str, Dist] = Field(default_factory=dict)
-    background_per_year: float = Field(0.0, ge=0)
-    background_mix: dict[str, float] = Field(default_factory=lambda: {"other": 1.0})
-    litigation_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    litigation_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
+    reviewers: Count
+    review_days: DaysDist
+    review_days_by_kind: dict[str, DaysDist] = Field(default_factory=dict)
+    background_per_year: PerYearRate = 0.0
+    background_mix: dict[str, Weight] = Field(default_factory=lambda: {"other": 1.0})
+    litigation_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
+    litigation_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
     litigation_outcome: Literal["delay", "requeue"] = "delay"
-    shot_clock_days: float | None = Field(None, gt=0)
-
-    @field_validator("review_days", "litigation_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "duration")
-
-    @field_validator("review_days_by_kind")
-    @classmethod
-    def _nonneg_kinds(cls, v: dict[str, _Dist]) -> dict[str, _Dist]:
-        for kind, d in v.items():
-            _nonnegative(d, f"review_days_by_kind.{kind}")
-        return v
-
-    @field_validator("litigation_probability")
-    @classmethod
-    def _prob(cls, v: _Dist) -> _Dist:
-        return _probability(v)
+    shot_clock_days: PositiveDays | None = None
 
     @field_validator("background_mix")
     @classmethod
     def _mix(cls, v: dict[str, float]) -> dict[str, float]:
-        if not v or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+        if not v or sum(v.values()) <= 0:
             raise ValueError("background_mix needs non-negative weights with a positive sum")
         return v
 
@@ -242,40 +630,25 @@ class Authority(Entity):
 class TransformerSupply(Strict):
     """Transformers for network upgrades come from a finite pool of factory slots."""
 
-    factory_slots: int = Field(ge=1)
-    build_days: Dist
-    background_per_year: float = Field(0.0, ge=0)
+    factory_slots: Count
+    build_days: DaysDist
+    background_per_year: PerYearRate = 0.0
     source: str = Field(min_length=3)
-
-    @field_validator("build_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "build_days")
 
 
 class StudyPhase(Strict):
     """One phase of an interconnection study (cluster study, restudy, facilities study)."""
 
-    name: str
-    days: Dist
-    withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-
-    @field_validator("days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "days")
-
-    @field_validator("withdrawal_probability")
-    @classmethod
-    def _prob(cls, v: _Dist) -> _Dist:
-        return _probability(v)
+    name: Id
+    days: DaysDist
+    withdrawal_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
 
 
 class PrebuiltUpgrade(Strict):
     """Transmission built ahead of need: ``mw`` of headroom ready on ``ready``."""
 
-    ready: dt.date
-    mw: float = Field(gt=0)
+    ready: Date
+    mw: PositiveMegawatts
     source: str = Field(min_length=3)
 
 
@@ -287,56 +660,39 @@ class GridRegion(Entity):
     """
 
     country: str
-    spare_mw: float = Field(ge=0)
-    study_teams: int = Field(ge=1)
-    study_days: Dist | None = None
+    spare_mw: Megawatts
+    study_teams: Count
+    study_days: DaysDist | None = None
     study_phases: list[StudyPhase] = Field(default_factory=list)
-    cluster_cycle_days: float = Field(0.0, ge=0)
-    first_window_days: float = Field(0.0, ge=0)
-    restudy_days: Dist | None = None
+    cluster_cycle_days: CycleDays = 0.0
+    first_window_days: Days = 0.0
+    restudy_days: DaysDist | None = None
     queue_order: Literal["first_come", "first_ready"] = "first_come"
-    readiness_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    first_ready_withdrawal_factor: float = Field(0.3, ge=0, le=1)
-    parallel_studies: bool = False
-    connection_days: Dist
-    upgrade_days: Dist
-    upgrade_mw: float = Field(gt=0)
-    transformers_per_upgrade: int = Field(1, ge=0)
-    flexible_connection_share: float = Field(0.0, ge=0, le=1)
+    readiness_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    first_ready_withdrawal_factor: Share = 0.3
+    parallel_studies: Flag = False
+    connection_days: DaysDist
+    upgrade_days: DaysDist
+    upgrade_mw: UpgradeMegawatts
+    transformers_per_upgrade: TransformerCount = 1
+    flexible_connection_share: Share = 0.0
     prebuilt_upgrades: list[PrebuiltUpgrade] = Field(default_factory=list)
-    reserved_mw: float = Field(0.0, ge=0)
-    initial_backlog: int = Field(0, ge=0, description="background requests queued at the start")
-    background_load_per_year: float = Field(0.0, ge=0)
-    background_load_mw: Dist = Field(default_factory=lambda: Fixed(value=100.0))
-    background_generation_per_year: float = Field(0.0, ge=0)
-    background_generation_mw: Dist = Field(default_factory=lambda: Fixed(value=100.0))
-    background_withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    generation_build_days: Dist = Field(default_factory=lambda: Fixed(value=730.0))
-    generation_post_study_withdrawal: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    withdrawal_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-
-    @field_validator(
-        "study_days",
-        "connection_days",
-        "upgrade_days",
-        "background_load_mw",
-        "background_generation_mw",
-        "restudy_days",
-        "readiness_days",
-        "generation_build_days",
+    reserved_mw: Megawatts = 0.0
+    initial_backlog: Backlog = Field(0, description="background requests queued at the start")
+    background_load_per_year: PerYearRate = 0.0
+    background_load_mw: RequestMegawattsDist = Field(default_factory=lambda: Fixed(value=100.0))
+    background_generation_per_year: PerYearRate = 0.0
+    background_generation_mw: RequestMegawattsDist = Field(
+        default_factory=lambda: Fixed(value=100.0)
     )
-    @classmethod
-    def _nonneg(cls, v: _Dist | None) -> _Dist | None:
-        return None if v is None else _nonnegative(v, "value")
-
-    @field_validator(
-        "background_withdrawal_probability",
-        "withdrawal_probability",
-        "generation_post_study_withdrawal",
+    background_withdrawal_probability: ProbabilityDist = Field(
+        default_factory=lambda: Fixed(value=0.0)
     )
-    @classmethod
-    def _prob(cls, v: _Dist) -> _Dist:
-        return _probability(v)
+    generation_build_days: DaysDist = Field(default_factory=lambda: Fixed(value=730.0))
+    generation_post_study_withdrawal: ProbabilityDist = Field(
+        default_factory=lambda: Fixed(value=0.0)
+    )
+    withdrawal_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
 
     @model_validator(mode="after")
     def _one_study_form(self) -> GridRegion:
@@ -357,28 +713,18 @@ class ExportControl(Entity):
 
     country: str
     materials: list[str] = Field(min_length=1)
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     mode: Literal["licence", "ban", "quota"] = "licence"
-    quota_per_year: float | None = Field(None, ge=0)
-    reviewers: int = Field(1, ge=1)
-    review_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    denial_probability: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    background_per_year: float = Field(0.0, ge=0)
+    quota_per_year: AmountPerYear | None = None
+    reviewers: Count = 1
+    review_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    denial_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
+    background_per_year: PerYearRate = 0.0
     exempt_countries: list[str] = Field(default_factory=list)
     supersedes: list[str] = Field(
         default_factory=list, description="regimes that stop applying while this one is in force"
     )
-
-    @field_validator("review_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "review_days")
-
-    @field_validator("denial_probability")
-    @classmethod
-    def _prob(cls, v: _Dist) -> _Dist:
-        return _probability(v)
 
     @model_validator(mode="after")
     def _ordered(self) -> ExportControl:
@@ -393,19 +739,14 @@ class ExportControl(Entity):
 class Outages(Strict):
     """Random disruptions: time between them and how long each lasts."""
 
-    every_days: Dist
-    duration_days: Dist
-    capacity_lost: float = Field(1.0, gt=0, le=1)
-
-    @field_validator("every_days", "duration_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "value")
+    every_days: IntervalDist
+    duration_days: DaysDist
+    capacity_lost: Annotated[Share, Field(gt=0)] = 1.0
 
 
 class CapacityChange(Strict):
-    date: dt.date
-    capacity: float = Field(ge=0)
+    date: Date
+    capacity: AmountPerYear
     source: str = Field(min_length=3)
 
 
@@ -414,17 +755,17 @@ class Facility(Entity):
 
     country: str
     status: Literal["operating", "planned"] = "operating"
-    project_start: dt.date | None = None
+    project_start: Date | None = None
     permits: list[str] = Field(default_factory=list)
-    construction_days: Dist | None = None
+    construction_days: DaysDist | None = None
     grid_region: str | None = None
-    grid_mw: float = Field(0.0, ge=0)
-    ramp_days: float = Field(0.0, ge=0)
+    grid_mw: RequestMegawatts = 0.0
+    ramp_days: Days = 0.0
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     outages: Outages | None = None
-    cover_days: float = Field(60.0, gt=0, description="input stock target, days of use")
-    reorder_days: float = Field(30.0, ge=0, description="reorder when cover falls below")
-    trusted_only_from: dt.date | None = None
+    cover_days: PositiveDays = Field(60.0, description="input stock target, days of use")
+    reorder_days: Days = Field(30.0, description="reorder when cover falls below")
+    trusted_only_from: Date | None = None
 
     @model_validator(mode="after")
     def _planned_needs_build(self) -> Facility:
@@ -445,13 +786,11 @@ class Facility(Entity):
             raise ValueError(
                 f"reorder_days ({self.reorder_days}) must not exceed cover_days ({self.cover_days})"
             )
-        if self.construction_days is not None:
-            _nonnegative(self.construction_days, "construction_days")
         return self
 
 
 class Mine(Facility):
-    capacity_t_per_year: float = Field(ge=0)
+    capacity_t_per_year: AmountPerYear
     basket: str
     output: str = "concentrate"
 
@@ -459,36 +798,23 @@ class Mine(Facility):
 class SeparationPlant(Facility):
     """Feed capacity in t REO of concentrate per year; outputs follow basket x yield."""
 
-    capacity_t_per_year: float = Field(ge=0)
-    recovery_yield: float = Field(gt=0, le=1)
-    heavy_capable: bool = False
-    heavy_from: dt.date | None = None
+    capacity_t_per_year: AmountPerYear
+    recovery_yield: Annotated[Share, Field(gt=0)]
+    heavy_capable: Flag = False
+    heavy_from: Date | None = None
     input: str = "concentrate"
     suppliers: list[str] = Field(min_length=1)
     qualified: list[str] | None = None
-    qualification_days: Dist = Field(default_factory=lambda: Fixed(value=180.0))
+    qualification_days: DaysDist = Field(default_factory=lambda: Fixed(value=180.0))
     heavy_materials: list[str] = Field(default_factory=lambda: ["dy_oxide", "tb_oxide"])
-
-    @field_validator("qualification_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "qualification_days")
 
 
 class Converter(Facility):
     """Turns inputs into one output by a recipe (inputs per unit of output)."""
 
     output: str
-    recipe: dict[str, float] = Field(min_length=1)
+    recipe: dict[str, RecipeQuantity] = Field(min_length=1)
     suppliers: dict[str, list[str]]
-
-    @field_validator("recipe")
-    @classmethod
-    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: q for k, q in v.items() if q <= 0}
-        if bad:
-            raise ValueError(f"recipe quantities must be > 0, got {bad}")
-        return v
 
     @model_validator(mode="after")
     def _every_input_has_suppliers(self) -> Converter:
@@ -499,16 +825,28 @@ class Converter(Facility):
 
 
 class MagnetMaker(Converter):
-    capacity_t_per_year: float = Field(ge=0)
+    capacity_t_per_year: AmountPerYear
     output: str = "ndfeb_magnet"
 
 
 class Fab(Converter):
     """Accelerator output = wafer starts x AI share x good dies per wafer."""
 
-    wafer_starts_per_month: float = Field(ge=0)
-    ai_wafer_share: float = Field(gt=0, le=1)
-    good_dies_per_wafer: float = Field(gt=0)
+    wafer_starts_per_month: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(ge=0, allow_inf_nan=False),
+        _at_most(limits.MAX_WAFER_STARTS_PER_MONTH),
+    ]
+    ai_wafer_share: Annotated[Share, Field(gt=0)]
+    good_dies_per_wafer: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(gt=0, allow_inf_nan=False),
+        _at_most(limits.MAX_DIES_PER_WAFER),
+    ]
     output: str = "accelerator"
 
     @property
@@ -521,12 +859,14 @@ class Demand(Entity):
 
     country: str
     material: str
-    rate_per_year: float = Field(ge=0)
-    growth_per_year: float = Field(0.0, ge=-0.5, le=1.0)
+    rate_per_year: AmountPerYear
+    growth_per_year: Annotated[
+        float, _NUM, StrictType(), Field(ge=-0.5, le=1.0, allow_inf_nan=False)
+    ] = 0.0
     suppliers: list[str] = Field(min_length=1)
-    cover_days: float = Field(30.0, gt=0)
-    reorder_days: float = Field(15.0, ge=0)
-    trusted_only_from: dt.date | None = None
+    cover_days: PositiveDays = 30.0
+    reorder_days: Days = 15.0
+    trusted_only_from: Date | None = None
 
 
 class Stockpile(Entity):
@@ -534,16 +874,16 @@ class Stockpile(Entity):
 
     country: str
     material: str
-    initial: float = Field(ge=0)
-    release_from: dt.date
+    initial: Amount
+    release_from: Date
     provenance: list[str] = Field(default_factory=list)
 
 
 class Phase(Strict):
-    it_mw: float = Field(gt=0)
-    start: dt.date
-    planned_online: dt.date | None = None
-    name: str | None = None
+    it_mw: PhaseMegawatts
+    start: Date
+    planned_online: Date | None = None
+    name: Id | None = None
 
 
 class DataCenter(Entity):
@@ -553,32 +893,34 @@ class DataCenter(Entity):
     grid_region: str
     permits: list[str] = Field(default_factory=list)
     permit_mode: Literal["sequence", "parallel"] = "sequence"
-    permit_per_phase: bool = False
-    pue: float = Field(1.3, ge=1.0, le=3.0)
-    construction_days: Dist
-    equipment_lead_days: Dist
-    accelerator_install_days: Dist = Field(default_factory=lambda: Fixed(value=30.0))
-    magnet_t_per_mw: float = Field(ge=0)
-    accelerators_per_mw: float = Field(ge=0)
+    permit_per_phase: Flag = False
+    pue: Annotated[float, _NUM, StrictType(), Field(ge=1.0, le=3.0, allow_inf_nan=False)] = 1.3
+    construction_days: DaysDist
+    equipment_lead_days: DaysDist
+    accelerator_install_days: DaysDist = Field(default_factory=lambda: Fixed(value=30.0))
+    magnet_t_per_mw: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(ge=0, allow_inf_nan=False),
+        _at_most(limits.MAX_MAGNET_T_PER_MW),
+    ]
+    accelerators_per_mw: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(ge=0, allow_inf_nan=False),
+        _at_most(limits.MAX_ACCELERATORS_PER_MW),
+    ]
     magnet_material: str = "ndfeb_magnet"
     accelerator_material: str = "accelerator"
     magnet_suppliers: list[str] = Field(default_factory=list)
     accelerator_suppliers: list[str] = Field(default_factory=list)
-    trusted_only_from: dt.date | None = None
-    colocated_generation_share: float = Field(0.0, ge=0, le=1)
-    colocated_build_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-    designated_site: bool = False
+    trusted_only_from: Date | None = None
+    colocated_generation_share: Share = 0.0
+    colocated_build_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    designated_site: Flag = False
     phases: list[Phase] = Field(min_length=1)
-
-    @field_validator(
-        "construction_days",
-        "equipment_lead_days",
-        "accelerator_install_days",
-        "colocated_build_days",
-    )
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "duration")
 
     @model_validator(mode="after")
     def _suppliers_when_needed(self) -> DataCenter:
@@ -595,43 +937,42 @@ class TrustedSourcing(Entity):
 
     countries: list[str] = Field(min_length=1)
     materials: list[str] = Field(min_length=1)
-    start: dt.date
-    audit_days: Dist = Field(default_factory=lambda: Fixed(value=0.0))
-
-    @field_validator("audit_days")
-    @classmethod
-    def _nonneg(cls, v: _Dist) -> _Dist:
-        return _nonnegative(v, "audit_days")
+    start: Date
+    audit_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
 
 
 class Policies(Strict):
-    trusted_sourcing: dict[str, TrustedSourcing] = Field(default_factory=dict)
+    trusted_sourcing: dict[Id, TrustedSourcing] = Field(default_factory=dict)
+
+
+def _scenario_name(text: str) -> str:
+    return _printable(text, "scenario name", limits.MAX_NAME_CHARS)
 
 
 # --------------------------------------------------------------------------- the scenario
 class Scenario(Strict):
-    name: str
+    name: Annotated[str, AfterValidator(_scenario_name)]
     description: str = ""
     extends: str | None = None
     time: TimeSettings
     trust_coalition: str
-    countries: dict[str, Country]
-    coalitions: dict[str, Coalition] = Field(default_factory=dict)
-    materials: dict[str, Material]
-    baskets: dict[str, Basket] = Field(default_factory=dict)
-    lanes: dict[str, Lane] = Field(default_factory=dict)
-    domestic_transit_days: Dist = Field(default_factory=lambda: Fixed(value=7.0))
-    authorities: dict[str, Authority] = Field(default_factory=dict)
-    grid: dict[str, GridRegion] = Field(default_factory=dict)
+    countries: dict[Id, Country]
+    coalitions: dict[Id, Coalition] = Field(default_factory=dict)
+    materials: dict[Id, Material]
+    baskets: dict[Id, Basket] = Field(default_factory=dict)
+    lanes: dict[Id, Lane] = Field(default_factory=dict)
+    domestic_transit_days: DaysDist = Field(default_factory=lambda: Fixed(value=7.0))
+    authorities: dict[Id, Authority] = Field(default_factory=dict)
+    grid: dict[Id, GridRegion] = Field(default_factory=dict)
     transformers: TransformerSupply | None = None
-    export_controls: dict[str, ExportControl] = Field(default_factory=dict)
-    mines: dict[str, Mine] = Field(default_factory=dict)
-    separation_plants: dict[str, SeparationPlant] = Field(default_factory=dict)
-    magnet_makers: dict[str, MagnetMaker] = Field(default_factory=dict)
-    fabs: dict[str, Fab] = Field(default_factory=dict)
-    stockpiles: dict[str, Stockpile] = Field(default_factory=dict)
-    demands: dict[str, Demand] = Field(default_factory=dict)
-    datacenters: dict[str, DataCenter] = Field(default_factory=dict)
+    export_controls: dict[Id, ExportControl] = Field(default_factory=dict)
+    mines: dict[Id, Mine] = Field(default_factory=dict)
+    separation_plants: dict[Id, SeparationPlant] = Field(default_factory=dict)
+    magnet_makers: dict[Id, MagnetMaker] = Field(default_factory=dict)
+    fabs: dict[Id, Fab] = Field(default_factory=dict)
+    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    demands: dict[Id, Demand] = Field(default_factory=dict)
+    datacenters: dict[Id, DataCenter] = Field(default_factory=dict)
     policies: Policies = Field(default_factory=Policies)
 
     def facility_tables(self) -> dict[str, dict[str, Any]]:

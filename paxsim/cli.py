@@ -115,6 +115,11 @@ def build_parser(*, batch_commands: bool = True) -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="print the resolved scenario (after extends and --set)")
     _add_scenario_args(show)
+    show.add_argument(
+        "--diff",
+        action="store_true",
+        help="print what the scenario (and --set) changes against the scenario it extends",
+    )
 
     if batch_commands:
         from paxsim import batch_cli
@@ -223,21 +228,40 @@ def format_project_table(table: pd.DataFrame) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    import warnings
+
     from paxsim.api import ScenarioError, load_scenario
+    from paxsim.models.loader import ScenarioWarning, escaped
+    from paxsim.models.scenario import shown_id
 
     failures = 0
     for name in args.files:
-        try:
-            scenario = load_scenario(None if name == "default" else name, args.overrides)
-        except ScenarioError as exc:
-            failures += 1
-            print(f"INVALID {name}\n{exc}", file=sys.stderr)
-        else:
-            print(f"OK {name}: scenario {scenario.name!r} is valid")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScenarioWarning)
+            try:
+                scenario = load_scenario(None if name == "default" else name, args.overrides)
+            except ScenarioError as exc:
+                failures += 1
+                print(f"INVALID {escaped(name)}\n{exc}", file=sys.stderr)
+                continue
+        for warning in caught:
+            if issubclass(warning.category, ScenarioWarning):
+                print(f"WARNING {warning.filename}: {warning.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        print(f"OK {escaped(name)}: scenario {shown_id(scenario.name)} is valid")
     return EXIT_USAGE if failures else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.diff:
+        from paxsim.models.scenario_diff import diff_against_parent, format_diff
+
+        heading, changes = diff_against_parent(args.scenario, args.overrides)
+        print(format_diff(heading, changes), end="")
+        return 0
     from paxsim.api import load_scenario, scenario_to_toml
 
     scenario = load_scenario(args.scenario, args.overrides)

@@ -100,6 +100,8 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
     # test_properties.test_phases_out_of_order_simulate).
     phases = draw(st.lists(_phase(start, end), min_size=1, max_size=3))
     dc["phases"] = sorted(phases, key=lambda p: p["start"])
+    # Phases may start up to 120 days before the run: allowed explicitly (with a warning).
+    raw["time"]["allow_phases_outside_run"] = any(p["start"] < start for p in phases)
     dc["permit_mode"] = draw(st.sampled_from(["sequence", "parallel"]))
     dc["permit_per_phase"] = draw(st.booleans())
     dc["magnet_t_per_mw"] = draw(_fraction(0.0, 1.0))

@@ -233,13 +233,13 @@ def test_many_processes_breaking_one_stale_lock_admit_one_owner(tmp_path: Path) 
             text=True,
             env=_env(),
         )
-        for _ in range(4)
+        for _ in range(3)
     ]
     for proc in contenders:  # all started and spinning on `go`
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     go.touch()
     outcomes = [proc.communicate(timeout=120)[0].strip() for proc in contenders]
-    assert sorted(outcomes) == ["lost"] * 3 + ["won"], outcomes
+    assert sorted(outcomes) == ["lost"] * 2 + ["won"], outcomes
     assert not (folder / LOCK_NAME).exists()
 
 
@@ -324,9 +324,10 @@ def test_sigterm_says_how_to_resume_and_resume_completes(tmp_path: Path) -> None
 
 
 def test_sigterm_stops_a_process_pool_cleanly(tmp_path: Path) -> None:
-    """Worker processes too: the default world is slow enough to catch mid-batch."""
+    """Worker processes too (a batch far too long to finish first)."""
     out = tmp_path / "b"
-    argv = ["batch", "--reps", "12", "--workers", "2", "--chunk-size", "1", "--out", str(out)]
+    argv = ["batch", TINY, "--reps", "5000", "--workers", "2", "--chunk-size", "1"]
+    argv += ["--out", str(out)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "paxsim.cli", *argv, "--quiet", "--no-progress"],
         stdout=subprocess.PIPE,
@@ -348,7 +349,7 @@ def test_sigterm_stops_a_process_pool_cleanly(tmp_path: Path) -> None:
     assert "terminated (SIGTERM)" in stderr and "--resume" in stderr
     assert not (out / LOCK_NAME).exists()
     saved = _replications(out)
-    assert saved == sorted(set(saved)) and len(saved) < 12
+    assert saved == sorted(set(saved)) and len(saved) < 5000
 
 
 def test_kill_9_leaves_a_stale_lock_that_resume_takes_over(tmp_path: Path) -> None:

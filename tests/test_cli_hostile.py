@@ -321,12 +321,9 @@ def test_hostile_command_line(
 #: Cases also run as real ``paxsim`` processes (two at a time): the same answers.
 SUBPROCESS_SAMPLE = (
     "run-out-is-a-batch",
-    "run-out-under-a-file",
     "run-set-escape-in-key",
-    "run-set-rtl-in-key",
     "batch-reps-billion",
     "batch-scheduler-unreachable",
-    "batch-out-is-a-run",
     "compare-out-is-a-batch",
 )
 

@@ -233,29 +233,35 @@ def deep_merge(
     ``key+`` / ``key-`` append to / remove from a list (after the plain keys,
     removals first). A delta that cannot apply raises ``_DeltaError``.
     """
-    merged = copy.deepcopy(dict(base))
+    return _merge_into(copy.deepcopy(dict(base)), child, _path)
+
+
+def _merge_into(
+    merged: dict[str, Any], child: Mapping[str, Any], path: tuple[str, ...]
+) -> dict[str, Any]:
+    """:func:`deep_merge` on a ``merged`` that is already a copy (copied once, not per level)."""
     deltas: list[tuple[str, Any]] = []
     for key, value in child.items():
         if _is_delta_key(key):
             deltas.append((key, value))
         elif isinstance(value, str) and value == UNSET:
-            _unset(merged, key, _path)
+            _unset(merged, key, path)
         elif isinstance(value, Mapping) and "dist" in value:
             # A distribution table is one value: a child's replaces the parent's whole.
             merged[key] = copy.deepcopy(value)
         elif isinstance(value, Mapping):
             below = merged.get(key)
-            below = below if isinstance(below, Mapping) else {}
-            merged[key] = deep_merge(below, value, (*_path, key))
+            below = below if isinstance(below, dict) else {}
+            merged[key] = _merge_into(below, value, (*path, key))
         else:
             merged[key] = copy.deepcopy(value)
     for key, value in sorted(deltas, key=lambda kv: kv[0].endswith(APPEND)):
-        _apply_list_delta(merged, key[:-1], key[-1], value, _path)
+        _apply_list_delta(merged, key[:-1], key[-1], value, path)
     return merged
 
 
-def _is_delta_key(key: str) -> bool:
-    return len(key) > 1 and key[-1] in (APPEND, REMOVE)
+def _is_delta_key(key: Any) -> bool:
+    return isinstance(key, str) and len(key) > 1 and key[-1] in (APPEND, REMOVE)
 
 
 def _unset(table: dict[str, Any], key: str, path: Sequence[str]) -> None:

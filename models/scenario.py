@@ -9,8 +9,15 @@ Conventions:
   ``"assumption: <why>"``. ``sources`` may cite individual fields.
 - Every named entity has ``enabled`` so that a scenario extending another can
   switch an inherited entity off.
+- Every number has a type per unit (``Days``, ``Share``, ``Megawatts``,
+  ``AmountPerYear``, ``PerYearRate``, ``Count``, ``DaysDist``...): finite, never
+  a boolean or text, whole where it counts, inside a physical range, and below
+  the limits of :mod:`models.limits` (whose messages give the limit and why).
+  Dates are ``Date`` (1900-2200), ids ``Id`` (printable, bounded).
 - Cross-references (suppliers, regions, authorities, materials, countries) are
   checked in :mod:`models.references`, after the shapes are valid.
+- Messages print ids with :func:`shown_id` (escaped when they could deceive)
+  and suggest names with :func:`did_you_mean` and :func:`choices`.
 """
 
 from __future__ import annotations
@@ -652,6 +659,21 @@ class PrebuiltUpgrade(Strict):
     source: str = Field(min_length=3)
 
 
+class ReservedUpgrade(Strict):
+    """Watt-bit coordination: an upgrade started on ``start`` for designated sites only.
+
+    It is built like any upgrade (``upgrade_days`` of the region, transformers
+    from the shared pool) and its ``mw`` are reserved when it lands: it never
+    creates free capacity, it brings dated capacity forward for the sites
+    designated to use it. A ``start`` before the run counts the time already
+    spent building.
+    """
+
+    start: Date
+    mw: PositiveMegawatts
+    source: str = Field(min_length=3)
+
+
 class GridRegion(Entity):
     """An interconnection queue: cluster windows, study phases, spare MW, upgrades.
 
@@ -669,7 +691,12 @@ class GridRegion(Entity):
     restudy_days: DaysDist | None = None
     queue_order: Literal["first_come", "first_ready"] = "first_come"
     readiness_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
-    first_ready_withdrawal_factor: Share = 0.3
+    speculative_share: Share = Field(
+        0.0,
+        description="share of background requests that are speculative (no site control or "
+        "financing): under first_come they are studied and then withdraw; under first_ready "
+        "readiness screening turns them away at entry",
+    )
     parallel_studies: Flag = False
     connection_days: DaysDist
     upgrade_days: DaysDist
@@ -677,7 +704,7 @@ class GridRegion(Entity):
     transformers_per_upgrade: TransformerCount = 1
     flexible_connection_share: Share = 0.0
     prebuilt_upgrades: list[PrebuiltUpgrade] = Field(default_factory=list)
-    reserved_mw: Megawatts = 0.0
+    reserved_upgrades: list[ReservedUpgrade] = Field(default_factory=list)
     initial_backlog: Backlog = Field(0, description="background requests queued at the start")
     background_load_per_year: PerYearRate = 0.0
     background_load_mw: RequestMegawattsDist = Field(default_factory=lambda: Fixed(value=100.0))

@@ -500,7 +500,7 @@ MUTANTS = settings(
 )
 
 
-@settings(MUTANTS, max_examples=150)
+@settings(MUTANTS, max_examples=100)
 @given(raw=mutated_default())
 def test_mutated_default_validates_or_fails_cleanly(raw: dict[str, Any]) -> None:
     with warnings.catch_warnings():
@@ -510,6 +510,28 @@ def test_mutated_default_validates_or_fails_cleanly(raw: dict[str, Any]) -> None
         except ScenarioError as exc:
             assert exc.problems
             assert all(p.file == "<mutant>" for p in exc.problems)
+
+
+@settings(MUTANTS, max_examples=30)
+@given(raw=mutated_default())
+def test_mutated_default_as_a_file_loads_or_fails_cleanly(raw: dict[str, Any]) -> None:
+    """The same mutants written as TOML files and loaded as a user would (merge, deltas)."""
+    import tempfile
+
+    import tomli_w
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutant.toml"
+        try:
+            path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+        except (TypeError, ValueError):  # TOML cannot hold it (e.g. a datetime in a list)
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)
+            try:
+                load_scenario(path)
+            except ScenarioError as exc:
+                assert all(p.file == str(path) for p in exc.problems)
 
 
 @settings(MUTANTS, max_examples=25)

@@ -232,7 +232,7 @@ MAX_GRID_MW = _limit(
     "grid headroom",
     1_000_000,
     "MW",
-    "`spare_mw`, `reserved_mw`, `upgrade_mw`, prebuilt upgrades",
+    "`spare_mw`, `upgrade_mw`, prebuilt and reserved upgrades",
     "1 TW, about the whole US generating fleet",
 )
 

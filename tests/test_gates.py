@@ -177,26 +177,61 @@ def test_cluster_window_wait_is_attributed_to_the_queue() -> None:
     assert (members["gate"] == "grid:r:requests").any()
 
 
-def test_designated_site_skips_the_window_and_uses_reserved_mw() -> None:
-    env, gate, _ = _gate(cluster_cycle_days=365, first_window_days=200, reserved_mw=300, spare_mw=0)
+def test_designated_site_skips_the_window_and_takes_the_reserved_upgrade_when_it_lands() -> None:
+    reserve = [{"start": "2025-01-01", "mw": 300, "source": "assumption: test"}]
+    env, gate, _ = _gate(
+        cluster_cycle_days=365,
+        first_window_days=200,
+        reserved_upgrades=reserve,
+        spare_mw=0,
+        upgrade_days=150,
+    )
     conn = _connect(env, gate, 250, designated=True)
-    assert conn.full.time == pytest.approx(110)
+    # studied at once (100 d, no window), then it waits for the reserved
+    # upgrade, which takes its build time (150 d): no free capacity
+    assert conn.full.time == pytest.approx(150 + 10)
     assert gate.reserved_mw == pytest.approx(50)
+    assert gate.spare_mw == pytest.approx(0)
 
 
-def test_first_ready_scales_down_withdrawals() -> None:
-    def withdrawn_share(order: str) -> float:
-        env, gate, _ = _gate(
+def test_reserved_upgrades_never_serve_undesignated_requests() -> None:
+    reserve = [{"start": "2025-01-01", "mw": 300, "source": "assumption: test"}]
+    env, gate, _ = _gate(reserved_upgrades=reserve, spare_mw=0, upgrade_days=400)
+    conn = _connect(env, gate, 250)
+    # it waits for an upgrade of its own (built from day 100), not the reserve
+    assert conn.full.time == pytest.approx(100 + 400 + 10)
+    assert gate.reserved_mw == pytest.approx(300)
+
+
+def test_readiness_screening_turns_speculative_requests_away_at_entry() -> None:
+    def outcomes(order: str) -> tuple[int, int, float, float]:
+        env, gate, log = _gate(
             queue_order=order,
             study_teams=50,
             background_generation_per_year=400,
             background_withdrawal_probability=0.8,
+            speculative_share=0.6,
         )
         env.run(until=3000)
+        gate.close()  # requests still pending are recorded too
         req = gate.requests.to_frame()
-        return float((req["outcome"] == "withdrawn").mean())
+        studied = log.to_frame()
+        studied = studied[studied["gate"] == "grid:r"]
+        return (
+            int((req["outcome"] == "screened_out").sum()),
+            int((req["outcome"] != "screened_out").sum()),
+            float(studied["wait"].mean()),
+            float((req["outcome"] == "operating").sum()),
+        )
 
-    assert withdrawn_share("first_ready") < 0.5 * withdrawn_share("first_come")
+    screened, entered_ready, wait_ready, operating_ready = outcomes("first_ready")
+    none_screened, entered_come, wait_come, operating_come = outcomes("first_come")
+    assert none_screened == 0 and screened > 0
+    # screening removes load from the study teams, so the serious requests wait less ...
+    assert entered_ready < 0.6 * entered_come
+    assert wait_ready < 0.5 * wait_come
+    # ... and turns no serious project away (same draws: at least as many reach operation)
+    assert operating_ready >= operating_come
 
 
 def test_parallel_studies_take_the_longest_phase() -> None:

@@ -70,7 +70,7 @@ def test_headroom_is_exact(
     def one(i: int, day: float, mw: float):  # type: ignore[no-untyped-def]
         yield env.timeout(day)
         draws = RequestDraws(np.random.default_rng(i), spec)
-        req = GridRequest(f"q{i}", "load", True, mw, env.now, draws, 1.0)
+        req = GridRequest(f"q{i}", "load", True, mw, env.now, draws)
         yield from room.secure(req, Milestone.origin(env.now))
         served[i] = env.now
 
@@ -103,7 +103,7 @@ def test_two_requests_waiting_together_share_one_upgrade() -> None:
 
     def one(i: int):  # type: ignore[no-untyped-def]
         draws = RequestDraws(np.random.default_rng(i), spec)
-        req = GridRequest(f"q{i}", "load", True, 200, env.now, draws, 1.0)
+        req = GridRequest(f"q{i}", "load", True, 200, env.now, draws)
         path = yield from room.secure(req, Milestone.origin(env.now))
         done.append((i, env.now, path.path[-1].cause))
 

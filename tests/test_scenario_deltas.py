@@ -260,10 +260,10 @@ def test_diff_with_set_and_without_a_parent(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_diff_of_the_default_world_with_set(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["show", "--diff", "--set", "grid.ercot.reserved_mw=__unset__"]) == 0
+    assert main(["show", "--diff", "--set", "grid.ercot.initial_backlog=__unset__"]) == 0
     out = capsys.readouterr().out
     assert "(the embedded default world with --set) against itself without --set" in out
-    assert "~ grid.ercot.reserved_mw: 1200 -> 0" in out
+    assert "~ grid.ercot.initial_backlog: 90 -> 0" in out
 
 
 def test_diff_without_a_parent_or_set_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:

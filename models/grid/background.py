@@ -88,12 +88,19 @@ class PredrawnDraws(RequestDraws):
 class BackgroundAttributes:
     """What one arriving background request is."""
 
-    __slots__ = ("draws", "mw", "withdrawal_probability")
+    __slots__ = ("draws", "mw", "speculative", "withdrawal_probability")
 
-    def __init__(self, mw: float, withdrawal_probability: float, draws: PredrawnDraws) -> None:
+    def __init__(
+        self,
+        mw: float,
+        withdrawal_probability: float,
+        draws: PredrawnDraws,
+        speculative: bool = False,
+    ) -> None:
         self.mw = mw
         self.withdrawal_probability = withdrawal_probability
         self.draws = draws
+        self.speculative = speculative
 
 
 def _nonneg(dist: _Dist, rng: np.random.Generator, n: int) -> list[float]:
@@ -136,6 +143,7 @@ class AttributeBlocks:
         upgrade = _nonneg(spec.upgrade_days, rng, n)
         connection = _nonneg(spec.connection_days, rng, n)
         seeds = rng.integers(0, 2**63, size=n).tolist()
+        speculative = (rng.random(n) < spec.speculative_share).tolist()
         medians = [p.days.median() for p in self._phases]
         names = [p.name for p in self._phases]
         out = []
@@ -157,5 +165,5 @@ class AttributeBlocks:
                 connection[i],
                 seeds[i],
             )
-            out.append(BackgroundAttributes(mw[i], p_total[i], draws))
+            out.append(BackgroundAttributes(mw[i], p_total[i], draws, speculative[i]))
         return out

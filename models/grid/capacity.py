@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Generator
 from typing import Any, NamedTuple, cast
 
+import numpy as np
 import simpy
 
 from paxsim.models.grid.request import GridRequest
@@ -69,12 +70,16 @@ class Headroom:
         self.spec = spec
         self.transformers = transformers
         self.spare_mw = spec.spare_mw
-        self.reserved_mw = spec.reserved_mw
+        self.reserved_mw = 0.0  # only reserved upgrades, once built, fill it
         self.building_mw = 0.0
+        self.reserved_building_mw = 0.0
         self.waiting_mw = 0.0
         self.connected_mw = 0.0
         self.upgrades_started = 0
         self._line: deque[tuple[GridRequest, simpy.Event]] = deque()
+        # designated sites waiting for reserved upgrades, and the MW they claim
+        self._reserve_line: deque[tuple[GridRequest, simpy.Event]] = deque()
+        self._reserve_claimed_mw = 0.0
         self.table = table if table is not None else RecordList(HEADROOM_COLUMNS)
         self._note("start")
 
@@ -105,6 +110,44 @@ class Headroom:
             self._note("prebuilt")
 
         self.env.process(build())
+
+    def add_reserved_upgrade(
+        self, start_day: float, mw: float, rng: np.random.Generator, label: str
+    ) -> None:
+        """An upgrade for designated sites, started on ``start_day`` (may be before the run)."""
+
+        def build() -> Generator[simpy.Event, Any, None]:
+            env = self.env
+            days = max(0.0, self.spec.upgrade_days.sample(rng))
+            if start_day > 0:
+                yield env.timeout(start_day)
+            remaining = max(0.0, days - max(0.0, -start_day))
+            # Not in building_mw: the line's deficit must not count on MW it may not use.
+            self.reserved_building_mw += mw
+            self._note("reserved_started")
+            orders = []
+            if self.transformers is not None and start_day >= 0:
+                blocks = math.ceil(mw / self.spec.upgrade_mw - 1e-12)
+                factory = self.transformers
+                for k in range(self.spec.transformers_per_upgrade * blocks):
+                    order = factory.order(f"{label}/t{k}", factory.build_days(rng))
+                    orders.append(env.process(order))
+            yield env.all_of([env.timeout(remaining), *orders])
+            self.reserved_building_mw -= mw
+            self.reserved_mw += mw
+            self._serve_designated(UpgradeLanded(label, env.now, env.now))
+            self._note("reserved_landed")
+
+        self.env.process(build())
+
+    def _serve_designated(self, landed: UpgradeLanded) -> None:
+        """Designated sites waiting for the reserve take it, in order, as it lands."""
+        line = self._reserve_line
+        while line and line[0][0].mw <= self.reserved_mw + 1e-9:
+            req, allocated = line.popleft()
+            self.reserved_mw = max(0.0, self.reserved_mw - req.mw)
+            self._reserve_claimed_mw -= req.mw
+            allocated.succeed(landed)
 
     def fits(self, req: GridRequest) -> bool:
         """Would the request be served from headroom now (designated sites count the reserve)?"""
@@ -143,11 +186,18 @@ class Headroom:
         if self.take(req):
             return milestone
         allocated = self.env.event()
-        self._line.append((req, allocated))
-        self.waiting_mw += req.mw
-        deficit = self.waiting_mw - self.spare_mw - self.building_mw
-        if deficit > 1e-9:
-            self._start_upgrade(deficit, req)
+        coming = self.reserved_mw + self.reserved_building_mw - self._reserve_claimed_mw
+        if req.designated and req.mw <= coming + 1e-9:
+            # A reserved upgrade will cover it: it waits for that, and no
+            # general upgrade is built for MW the reserve already provides.
+            self._reserve_claimed_mw += req.mw
+            self._reserve_line.append((req, allocated))
+        else:
+            self._line.append((req, allocated))
+            self.waiting_mw += req.mw
+            deficit = self.waiting_mw - self.spare_mw - self.building_mw
+            if deficit > 1e-9:
+                self._start_upgrade(deficit, req)
         self._note("waiting")
         landed = cast(UpgradeLanded, (yield allocated))
         now = self.env.now

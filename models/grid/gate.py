@@ -64,13 +64,21 @@ class GridRegionGate:
             ctx.horizon_days,
         )
         self.headroom = Headroom(ctx.env, name, spec, transformers, headroom)
-        self._withdraw_scale = (
-            spec.first_ready_withdrawal_factor if spec.queue_order == "first_ready" else 1.0
-        )
+        self._screens = spec.queue_order == "first_ready"
+        # Speculative requests always withdraw; the others withdraw with the odds
+        # that keep the overall share at background_withdrawal_probability.
+        self._speculative = spec.speculative_share
         stages = 1 if spec.parallel_studies else max(1, len(spec.phases()))
         self._per_stage = 1.0 / stages
         self._live: dict[int, GridRequest] = {}  # requests not yet recorded, by identity
         self._start_background()
+        for i, reserve in enumerate(spec.reserved_upgrades):
+            self.headroom.add_reserved_upgrade(
+                ctx.calendar.to_days(reserve.start),
+                reserve.mw,
+                ctx.stream(Entity.GRID, name, Purpose.BUILD, f"reserved{i}"),
+                f"{name}:reserved{i}",
+            )
         for up in spec.prebuilt_upgrades:
             self.headroom.add_prebuilt(max(0.0, ctx.calendar.to_days(up.ready)), up.mw)
 
@@ -165,14 +173,26 @@ class GridRegionGate:
         """One background request, driven by callbacks: studies, then build or connect."""
         env = self.env
         draws: PredrawnDraws = attrs.draws
-        req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws, self._withdraw_scale)
+        req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws)
         self._live[id(req)] = req
+        if attrs.speculative and self._screens:
+            # Readiness screening (site control, deposits) turns it away at entry:
+            # it never loads the study teams, the capacity line or the transformers.
+            self._record(req, math.nan, "screened_out")
+            return
         # Background requests carry one overall withdrawal probability during
-        # studies, spread evenly over the phases.
-        req.phase_withdrawal = 1.0 - (1.0 - attrs.withdrawal_probability) ** self._per_stage
+        # studies, spread evenly over the phases. Speculative ones withdraw for
+        # sure, after their studies; the rest withdraw with the odds that keep
+        # the overall share at background_withdrawal_probability.
+        p = attrs.withdrawal_probability
+        s = self._speculative
+        p_serious = 0.0 if attrs.speculative else max(0.0, (p - s) / (1.0 - s)) if s < 1 else 0.0
+        req.phase_withdrawal = 1.0 - (1.0 - p_serious) ** self._per_stage
 
         def studied() -> None:
-            if req.withdrawn:
+            if attrs.speculative and not req.withdrawn:
+                self._record(req, math.nan, "withdrawn_after_study")
+            elif req.withdrawn:
                 self._record(req, math.nan, "withdrawn")
             elif kind == "generation":
                 if draws.post_study_withdraws():
@@ -216,9 +236,7 @@ class GridRegionGate:
         """
         rng = self.ctx.stream(Entity.GRID, self.name, Purpose.REQUEST, request_id)
         draws = RequestDraws(rng, self.spec)
-        req = GridRequest(
-            request_id, "project", False, mw, self.env.now, draws, self._withdraw_scale
-        )
+        req = GridRequest(request_id, "project", False, mw, self.env.now, draws)
         req.designated = designated
         self._live[id(req)] = req
         path = start

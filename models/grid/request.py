@@ -125,7 +125,6 @@ class GridRequest:
     mw: float
     arrival: float
     draws: RequestDraws
-    withdraw_scale: float
     designated: bool = False
     done: simpy.Event | None = None
     path: Milestone = _ORIGIN  # immutable: set for real when studies begin
@@ -137,4 +136,4 @@ class GridRequest:
     def withdraws(self, probability: float) -> bool:
         if self.phase_withdrawal is not None:
             probability = self.phase_withdrawal
-        return self.draws.uniform() < probability * self.withdraw_scale
+        return self.draws.uniform() < probability

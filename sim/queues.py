@@ -85,7 +85,35 @@ class _Job:
         self.on_done = on_done
 
 
-class ServiceQueue:
+class _Queue:
+    """What both queue kinds share: a name, servers (None: unlimited) and a log."""
+
+    def __init__(
+        self, env: simpy.Environment, name: str, servers: int | None, log: QueueLog
+    ) -> None:
+        if servers is not None and servers < 1:
+            raise ValueError(f"queue {name!r}: servers must be >= 1 or None, got {servers}")
+        self.env = env
+        self.name = name
+        self.servers = servers
+        self.log = log
+
+
+def _background_record(
+    queue: str, request: BackgroundRequest, start: float, end: float, horizon: float
+) -> QueueRecord:
+    """A background request's record; one not finished by the horizon is censored."""
+    if end <= horizon:
+        return QueueRecord(
+            queue, request.request_id, request.kind, True, request.arrival, start, end, "done"
+        )
+    begun = start if start <= horizon else NAN
+    return QueueRecord(
+        queue, request.request_id, request.kind, True, request.arrival, begun, NAN, CENSORED
+    )
+
+
+class ServiceQueue(_Queue):
     """``servers`` parallel servers; ``servers=None`` means unlimited (a pure delay).
 
     ``serve`` is a SimPy process body: ``yield from queue.serve(...)`` returns
@@ -107,12 +135,7 @@ class ServiceQueue:
         log: QueueLog,
         prioritised: bool = False,
     ) -> None:
-        if servers is not None and servers < 1:
-            raise ValueError(f"queue {name!r}: servers must be >= 1 or None, got {servers}")
-        self.env = env
-        self.name = name
-        self.servers = servers
-        self.log = log
+        super().__init__(env, name, servers, log)
         self.prioritised = prioritised
         self._busy = 0
         self._serving: dict[int, tuple[_Job, float]] = {}  # in service now, with start
@@ -222,7 +245,7 @@ class BackgroundRequest(NamedTuple):
     request_id: str
 
 
-class KnownServiceQueue:
+class KnownServiceQueue(_Queue):
     """First come, first served at ``servers`` servers, service time known on arrival.
 
     For such a queue the start of each request follows from the arrivals
@@ -247,12 +270,7 @@ class KnownServiceQueue:
         background: Iterator[BackgroundRequest] | None = None,
         track_waiting: bool = False,
     ) -> None:
-        if servers is not None and servers < 1:
-            raise ValueError(f"queue {name!r}: servers must be >= 1 or None, got {servers}")
-        self.env = env
-        self.name = name
-        self.servers = servers
-        self.log = log
+        super().__init__(env, name, servers, log)
         self.horizon_days = horizon_days
         self._free: list[float] = [0.0] * servers if servers is not None else []
         # Starts still ahead of the clock, kept only if someone will ask ``in_queue``.
@@ -290,13 +308,7 @@ class KnownServiceQueue:
             start = first_free if first_free > arrival else arrival
             end = start + nxt.service_days
             push(free, end)
-            if end <= horizon:
-                add(QueueRecord(name, nxt.request_id, nxt.kind, True, arrival, start, end, "done"))
-            else:
-                begun = start if start <= horizon else NAN
-                add(
-                    QueueRecord(name, nxt.request_id, nxt.kind, True, arrival, begun, NAN, CENSORED)
-                )
+            add(_background_record(name, nxt, start, end, horizon))
             nxt = next(source, None)
         self._next = nxt
 
@@ -307,19 +319,7 @@ class KnownServiceQueue:
         name = self.name
         while nxt is not None and nxt.arrival <= now:
             start, end = self._admit(nxt.arrival, nxt.service_days)
-            if end <= horizon:
-                add(
-                    QueueRecord(
-                        name, nxt.request_id, nxt.kind, True, nxt.arrival, start, end, "done"
-                    )
-                )
-            else:
-                begun = start if start <= horizon else NAN
-                add(
-                    QueueRecord(
-                        name, nxt.request_id, nxt.kind, True, nxt.arrival, begun, NAN, CENSORED
-                    )
-                )
+            add(_background_record(name, nxt, start, end, horizon))
             self._advance()
             nxt = self._next
 

@@ -651,6 +651,14 @@ class StudyPhase(Strict):
     withdrawal_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
 
 
+class RateStep(Strict):
+    """From ``start`` on, requests arrive at ``per_year`` (until the next step)."""
+
+    start: Date
+    per_year: PerYearRate
+    source: str = Field(min_length=3)
+
+
 class PrebuiltUpgrade(Strict):
     """Transmission built ahead of need: ``mw`` of headroom ready on ``ready``."""
 
@@ -707,8 +715,17 @@ class GridRegion(Entity):
     reserved_upgrades: list[ReservedUpgrade] = Field(default_factory=list)
     initial_backlog: Backlog = Field(0, description="background requests queued at the start")
     background_load_per_year: PerYearRate = 0.0
+    background_load_steps: list[RateStep] = Field(
+        default_factory=list,
+        description="a rate path: from each step's start, load requests arrive at its "
+        "per_year (before the first step, background_load_per_year)",
+    )
     background_load_mw: RequestMegawattsDist = Field(default_factory=lambda: Fixed(value=100.0))
     background_generation_per_year: PerYearRate = 0.0
+    background_generation_steps: list[RateStep] = Field(
+        default_factory=list,
+        description="a rate path for generation requests, like background_load_steps",
+    )
     background_generation_mw: RequestMegawattsDist = Field(
         default_factory=lambda: Fixed(value=100.0)
     )

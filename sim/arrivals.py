@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-__all__ = ["poisson_arrivals", "poisson_blocks", "poisson_times"]
+__all__ = ["piecewise_poisson_times", "poisson_arrivals", "poisson_blocks", "poisson_times"]
 
 
 def poisson_arrivals(
@@ -66,6 +66,25 @@ def poisson_blocks(
                 yield kept
             return
         yield times.tolist()
+
+
+def piecewise_poisson_times(
+    rng: np.random.Generator,
+    steps: list[tuple[float, float]],
+    until: float,
+    block: int = 256,
+) -> Iterator[float]:
+    """Arrival times of a Poisson stream whose rate (per day) changes at given days.
+
+    ``steps`` is ``[(from_day, rate_per_day), ...]`` in time order; each rate
+    holds until the next step's day (the last until ``until``). One stream is
+    read throughout, segment after segment, so the times depend only on the
+    stream and the path.
+    """
+    for i, (start, rate) in enumerate(steps):
+        end = steps[i + 1][0] if i + 1 < len(steps) else until
+        if end > 0.0:  # a segment wholly before the run has no arrivals in it
+            yield from poisson_times(rng, rate, max(0.0, start), min(end, until), block)
 
 
 def poisson_times(

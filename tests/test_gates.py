@@ -320,3 +320,21 @@ def test_unconstrained_plan_is_met_when_nothing_queues() -> None:
     assert first["online_by_horizon"]
     assert math.isclose(first["online_day"], first["unconstrained_day"], abs_tol=15)
     assert isinstance(res.projects, pd.DataFrame)
+
+
+def test_background_rate_path_steps_the_arrival_rate() -> None:
+    steps = [{"start": "2028-01-01", "per_year": 400.0, "source": "assumption: test"}]
+    counts = {}
+    for label, extra in (("flat", {}), ("stepped", {"background_generation_steps": steps})):
+        env, gate, _ = _gate(study_teams=1000, background_generation_per_year=100.0, **extra)
+        env.run(until=3650)
+        gate.close()
+        req = gate.requests.to_frame()
+        day_2028 = 3 * 365 + 1  # the calendar of _ctx starts on 2025-01-01
+        counts[label] = (
+            int((req["arrival"] < day_2028).sum()),
+            int((req["arrival"] >= day_2028).sum()),
+        )
+    # identical before the step (same stream), about four times the rate after it
+    assert counts["flat"][0] == counts["stepped"][0]
+    assert counts["stepped"][1] > 3 * counts["flat"][1]

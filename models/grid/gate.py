@@ -32,7 +32,7 @@ from paxsim.models.grid.studies import Studies
 from paxsim.models.scenario import GridRegion
 from paxsim.models.streams import Entity, Purpose
 from paxsim.models.transformers import TransformerFactory
-from paxsim.sim.arrivals import poisson_times
+from paxsim.sim.arrivals import piecewise_poisson_times
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.records import RecordList
@@ -118,16 +118,30 @@ class GridRegionGate:
     # ------------------------------------------------------------------ background
     def _start_background(self) -> None:
         ctx, spec = self.ctx, self.spec
-        for kind, per_year, size in (
-            ("load", spec.background_load_per_year, spec.background_load_mw),
-            ("generation", spec.background_generation_per_year, spec.background_generation_mw),
+        for kind, per_year, steps, size in (
+            (
+                "load",
+                spec.background_load_per_year,
+                spec.background_load_steps,
+                spec.background_load_mw,
+            ),
+            (
+                "generation",
+                spec.background_generation_per_year,
+                spec.background_generation_steps,
+                spec.background_generation_mw,
+            ),
         ):
-            if per_year <= 0:
+            # The rate path: the constant rate, then each step from its date.
+            path = [(-math.inf, per_year / DAYS_PER_YEAR)] + [
+                (ctx.calendar.to_days(step.start), step.per_year / DAYS_PER_YEAR)
+                for step in sorted(steps, key=lambda st: st.start)
+            ]
+            if all(rate <= 0 for _, rate in path):
                 continue
-            times = poisson_times(
+            times = piecewise_poisson_times(
                 ctx.stream(Entity.GRID, self.name, Purpose.ARRIVALS, kind),
-                per_year / DAYS_PER_YEAR,
-                0.0,
+                path,
                 ctx.horizon_days,
             )
             what = AttributeBlocks(

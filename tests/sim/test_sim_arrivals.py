@@ -121,3 +121,17 @@ def test_arrival_processes_really_run() -> None:
     assert finished
     assert max(finished) <= 30.0
     assert min(finished) >= 10.0
+
+
+def test_piecewise_poisson_follows_its_rate_path() -> None:
+    from paxsim.sim.arrivals import piecewise_poisson_times
+
+    rng = np.random.default_rng(5)
+    steps = [(float("-inf"), 0.0), (-50.0, 1.0), (1000.0, 4.0), (2000.0, 0.0)]
+    times = np.array(list(piecewise_poisson_times(rng, steps, 3000.0)))
+    assert times.min() >= 0.0 and (np.diff(times) > 0).all()
+    first = ((times >= 0) & (times < 1000)).sum()
+    second = ((times >= 1000) & (times < 2000)).sum()
+    assert abs(first - 1000) < 4 * 1000**0.5  # the step that began before day 0 applies
+    assert abs(second - 4000) < 4 * 4000**0.5
+    assert (times >= 2000).sum() == 0

@@ -635,11 +635,23 @@ class Authority(Entity):
 
 
 class TransformerSupply(Strict):
-    """Transformers for network upgrades come from a finite pool of factory slots."""
+    """Large power transformers for network upgrades, from finite factory capacity.
 
-    factory_slots: Count
+    With ``units_per_year`` (factory capacity), every order (ours and the
+    background's) takes the next free slot on the production line, one unit
+    every ``365.25 / units_per_year`` days, first come first served, and is
+    delivered ``build_days`` after its slot begins: the lead time is the wait
+    for a slot plus manufacture, so it grows with the backlog of orders
+    against capacity. ``initial_backlog`` units are on order at the start.
+    Without ``units_per_year`` (the older form), ``factory_slots`` orders are
+    built in parallel, each taking ``build_days``.
+    """
+
+    factory_slots: Count = 1
+    units_per_year: PerYearRate | None = None
     build_days: DaysDist
     background_per_year: PerYearRate = 0.0
+    initial_backlog: Backlog = 0
     source: str = Field(min_length=3)
 
 

@@ -260,7 +260,7 @@ def test_durations_are_in_days(world: Scenario) -> None:
         assert region.connection_days.median() >= 30, name
     assert world.transformers is not None
     weeks = world.transformers.build_days.median() / 7
-    assert 100 <= weeks <= 210  # WoodMac: ~120 weeks, large units 120-210
+    assert 52 <= weeks <= 78  # manufacture alone: the pre-2020 lead time, 12-18 months
 
 
 # --------------------------------------------------------------------------- one replication

@@ -544,3 +544,23 @@ def test_zero_day_background_draws_stay_zero() -> None:
         assert d.generation_build_days() == 0
         assert d.phase_plan()[0][1] == 0
     assert not math.isnan(spec.spare_mw)
+
+
+def test_background_load_beyond_spare_waits_for_an_upgrade_that_covers_the_line() -> None:
+    env, gate = _gate(
+        horizon_days=2000,
+        initial_backlog=3,
+        background_load_per_year=1e-6,
+        background_load_mw=60,
+        study_days=10,
+        connection_days=0,
+        study_teams=10,
+    )
+    env.run(until=2000)
+    rows = gate.requests.to_frame()
+    # the first takes 60 of the 100 spare MW; the second starts one 100-MW block
+    # (deficit 20); the third waits behind it, covered by the same block
+    assert rows["energized"].tolist() == [10, 510, 510]
+    assert gate.upgrades_started == 1
+    assert gate.spare_mw == pytest.approx(100 + 100 - 180)
+    assert gate.connected_mw == pytest.approx(180)

@@ -564,3 +564,17 @@ def test_background_load_beyond_spare_waits_for_an_upgrade_that_covers_the_line(
     assert gate.upgrades_started == 1
     assert gate.spare_mw == pytest.approx(100 + 100 - 180)
     assert gate.connected_mw == pytest.approx(180)
+
+
+def test_flexible_connection_only_when_the_request_does_not_fit_and_only_if_earlier() -> None:
+    env, gate = _gate(flexible_connection_share=0.5)
+    conn = _connect(env, gate, 150)
+    assert conn.early is not None and conn.early.time == pytest.approx(110)
+    assert (conn.early_share, conn.full.time) == (0.5, pytest.approx(610))
+    assert conn.early.path[-1].detail == "flexible"
+    env, gate = _gate(flexible_connection_share=0.5)
+    conn = _connect(env, gate, 50)  # fits: no early connection
+    assert (conn.early, conn.early_share, conn.full.time) == (None, 0.0, pytest.approx(110))
+    env, gate = _gate(flexible_connection_share=0.5, upgrade_days=0, connection_days=0)
+    conn = _connect(env, gate, 150)  # instant upgrade and works: early is not earlier
+    assert (conn.early, conn.early_share, conn.full.time) == (None, 0.0, pytest.approx(100))

@@ -578,3 +578,20 @@ def test_flexible_connection_only_when_the_request_does_not_fit_and_only_if_earl
     env, gate = _gate(flexible_connection_share=0.5, upgrade_days=0, connection_days=0)
     conn = _connect(env, gate, 150)  # instant upgrade and works: early is not earlier
     assert (conn.early, conn.early_share, conn.full.time) == (None, 0.0, pytest.approx(100))
+
+
+def test_a_request_waiting_for_a_study_team_is_charged_to_the_queue() -> None:
+    env, gate = _gate(spare_mw=1000)
+    first = env.process(gate.connect("p1", 10, Milestone.origin(0.0)))
+    second = env.process(gate.connect("p2", 10, Milestone.origin(0.0)))
+    env.run()
+    assert cast(GridConnection, first.value).full.days_by_cause() == {
+        "interconnection_queue": 0,
+        "interconnection_study": 100,
+        "grid_energization": 10,
+    }
+    assert cast(GridConnection, second.value).full.days_by_cause() == {
+        "interconnection_queue": 100,
+        "interconnection_study": 100,
+        "grid_energization": 10,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ def _deliveries(f: TransformerFactory, builds: list[float]) -> list[float]:
     env = f.env
     procs = [env.process(f.order(f"t{k}", b)) for k, b in enumerate(builds)]
     env.run()
-    return [float(p.value) for p in procs]
+    return [cast(float, p.value) for p in procs]
 
 
 def test_a_production_line_takes_one_slot_per_unit_then_builds() -> None:

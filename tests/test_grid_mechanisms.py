@@ -30,7 +30,8 @@ from paxsim.models.grid.request import (
     collapse_parallel,
 )
 from paxsim.models.grid.studies import Studies
-from paxsim.models.scenario import GridRegion
+from paxsim.models.scenario import GridRegion, TransformerSupply
+from paxsim.models.transformers import TransformerFactory
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.distributions import Fixed
@@ -595,3 +596,25 @@ def test_a_request_waiting_for_a_study_team_is_charged_to_the_queue() -> None:
         "interconnection_study": 100,
         "grid_energization": 10,
     }
+
+
+def test_a_reserve_started_during_the_run_waits_for_its_transformers() -> None:
+    ctx = _ctx()
+    factory = TransformerFactory(
+        ctx,
+        TransformerSupply.model_validate(
+            {"factory_slots": 10, "build_days": 300, "source": "assumption: test"}
+        ),
+    )
+    spec = _spec(
+        spare_mw=0,
+        upgrade_days=150,
+        transformers_per_upgrade=1,
+        reserved_upgrades=_reserved("2025-02-01", 300),
+    )
+    gate = GridRegionGate(ctx, "r", spec, factory)
+    ctx.env.run()
+    ledger = _ledger(gate)
+    assert ledger[ledger["event"] == "reserved_landed"]["time"].tolist() == [31.0 + 300]
+    orders = [r.request_id for r in ctx.queue_log.records if r.gate == "transformers"]
+    assert sorted(orders) == [f"r:reserved0/t{k}" for k in range(3)]  # one per 100-MW block

@@ -23,6 +23,7 @@ CAUSES = (
     "interconnection_queue",
     "interconnection_study",
     "interconnection_restudy",
+    "grid_capacity_queue",
     "network_upgrade",
     "transformer_delivery",
     "grid_energization",

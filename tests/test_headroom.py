@@ -112,5 +112,6 @@ def test_two_requests_waiting_together_share_one_upgrade() -> None:
     env.run()
     assert room.upgrades_started == 1  # 400 MW waiting, 50 spare: one 500 MW block covers both
     assert [t for _, t, _ in done] == [100, 100]
-    assert {c for *_, c in done} == {"network_upgrade"}
+    # the first started the upgrade (its build); the second queued for it
+    assert [c for *_, c in sorted(done)] == ["network_upgrade", "grid_capacity_queue"]
     assert room.spare_mw == 500 + 50 - 400

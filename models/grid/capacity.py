@@ -187,33 +187,41 @@ class Headroom:
             return milestone
         allocated = self.env.event()
         coming = self.reserved_mw + self.reserved_building_mw - self._reserve_claimed_mw
+        own: str | None = ""  # the upgrade this request started, if any
         if req.designated and req.mw <= coming + 1e-9:
-            # A reserved upgrade will cover it: it waits for that, and no
-            # general upgrade is built for MW the reserve already provides.
+            # A reserved upgrade will cover it: it waits for that (its own
+            # dedicated build), and no general upgrade is built for those MW.
             self._reserve_claimed_mw += req.mw
             self._reserve_line.append((req, allocated))
+            own = None
         else:
             self._line.append((req, allocated))
             self.waiting_mw += req.mw
             deficit = self.waiting_mw - self.spare_mw - self.building_mw
             if deficit > 1e-9:
-                self._start_upgrade(deficit, req)
+                own = self._start_upgrade(deficit, req)
         self._note("waiting")
         landed = cast(UpgradeLanded, (yield allocated))
         now = self.env.now
+        if own is not None and landed.upgrade != own:
+            # Served by capacity built for, or freed by, others: the time in
+            # line was queueing, not this request's own build.
+            return milestone.then("grid_capacity_queue", now, 0.0, self.name)
         build_end = max(milestone.time, min(landed.build_end, now))
         if landed.transformer_end > landed.build_end and landed.transformer_end > milestone.time:
             milestone = milestone.then("network_upgrade", build_end, 0.0, landed.upgrade)
             return milestone.then("transformer_delivery", now, 0.0, landed.upgrade)
         return milestone.then("network_upgrade", now, 0.0, landed.upgrade)
 
-    def _start_upgrade(self, deficit: float, req: GridRequest) -> None:
+    def _start_upgrade(self, deficit: float, req: GridRequest) -> str:
+        """Start the upgrade that covers the line's deficit; return its label."""
         blocks = math.ceil(deficit / self.spec.upgrade_mw - 1e-12)
         mw = blocks * self.spec.upgrade_mw
         self.upgrades_started += 1
         self.building_mw += mw
         label = f"{self.name}:upgrade{self.upgrades_started}"
         self.env.process(self._build(label, blocks, mw, req))
+        return label
 
     def _build(
         self, label: str, blocks: int, mw: float, req: GridRequest

@@ -20,7 +20,7 @@ from paxsim.models.results import Results
 SEED = 3
 LEVERS = {
     "more PJM headroom": ["grid.pjm_dominion.spare_mw=6000"],
-    "fewer PJM study teams": ["grid.pjm_dominion.study_teams=6"],
+    "fewer PJM study teams": ["grid.pjm_dominion.study_teams=1"],
     "PJM first-ready": ["grid.pjm_dominion.queue_order=first_ready"],
 }
 
@@ -83,3 +83,15 @@ def test_the_lever_does_change_its_own_region(baseline: Results) -> None:
     wait_before = (q_before[q_before["gate"] == gate].eval("start - arrival")).mean()
     wait_after = (q_after[q_after["gate"] == gate].eval("start - arrival")).mean()
     assert wait_after > wait_before + 1.0
+
+
+def test_parallel_studies_act_where_a_region_has_phases(baseline: Results) -> None:
+    """PJM runs three study phases in yearly cycles: in parallel, studies end sooner."""
+    changed = simulate(load_scenario(overrides=["grid.pjm_dominion.parallel_studies=true"]), SEED)
+
+    def study_days(results: Results) -> float:
+        g = results.grid_requests
+        pjm = g[(g["region"] == "pjm_dominion") & g["study_start"].notna()]
+        return float((pjm["study_end"] - pjm["study_start"]).mean())
+
+    assert study_days(changed) < study_days(baseline) - 60

@@ -24,7 +24,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,11 +272,36 @@ def cmd_show(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "show": cmd_show}
 
 
+def _print_scenario_warnings_plainly(kind: type[Warning]) -> None:
+    """Every command prints a scenario warning as ``validate`` does: ``WARNING file: what``."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, kind):
+            print(f"WARNING {filename}: {message}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     is_batch = _command_word(argv) in BATCH_COMMANDS
     args = build_parser(batch_commands=is_batch).parse_args(argv)  # --help exits here
     from paxsim.api import ScenarioError
+    from paxsim.models.loader import ScenarioWarning
+
+    _print_scenario_warnings_plainly(ScenarioWarning)
 
     if args.command in BATCH_COMMANDS:
         from paxsim import batch_cli

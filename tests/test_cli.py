@@ -250,3 +250,20 @@ def test_run_with_phases_out_of_order_is_not_an_internal_error(tmp_path: Path) -
     )
     assert proc.returncode in (0, 2), proc.stderr
     assert "internal error" not in proc.stderr
+
+
+def test_run_prints_scenario_warnings_as_validate_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from paxsim.cli import main
+
+    early = tmp_path / "early.toml"
+    early.write_text(
+        'extends = "default"\nname = "early"\n[time]\nallow_phases_outside_run = true\n'
+        "start = 2026-01-01\nend = 2027-01-01\n",
+        encoding="utf-8",
+    )
+    assert main(["run", str(early), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"WARNING {early}: datacenters." in err and "before time.start" in err
+    assert "ScenarioWarning" not in err

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from collections.abc import Generator
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -31,10 +32,20 @@ def _factory(horizon_days: float = 1e4, **fields: object) -> TransformerFactory:
 
 
 def _deliveries(f: TransformerFactory, builds: list[float]) -> list[float]:
+    """Delivery days of orders placed on day 0; each order's wait ends on its delivery."""
     env = f.env
-    procs = [env.process(f.order(f"t{k}", b)) for k, b in enumerate(builds)]
+    arrived: dict[int, float] = {}
+
+    def wait(k: int, build: float) -> Generator[simpy.Event, Any, float]:
+        delivered = yield from f.order(f"t{k}", build)
+        arrived[k] = env.now
+        return delivered
+
+    procs = [env.process(wait(k, b)) for k, b in enumerate(builds)]
     env.run()
-    return [cast(float, p.value) for p in procs]
+    delivered = [cast(float, p.value) for p in procs]
+    assert [arrived[k] for k in range(len(builds))] == pytest.approx(delivered)
+    return delivered
 
 
 def test_a_production_line_takes_one_slot_per_unit_then_builds() -> None:

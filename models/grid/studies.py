@@ -129,7 +129,9 @@ class Studies:
             if math.isnan(req.study_start):
                 req.study_start = record.start
             req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
-            req.path = req.path.then("interconnection_study", record.end, nominal, phase_name)
+            req.path = req.path.then(
+                "interconnection_study", record.end, nominal, f"{self.name}/{phase_name}"
+            )
             if req.withdraws(p_withdraw):
                 req.withdrawn = True
                 finished()
@@ -183,7 +185,9 @@ class Studies:
                 if math.isnan(req.study_start):
                     req.study_start = record.start
                 req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
-                req.path = req.path.then("interconnection_study", record.end, nominal, phase_name)
+                req.path = req.path.then(
+                    "interconnection_study", record.end, nominal, f"{self.name}/{phase_name}"
+                )
             leaving = [r for r in live if r.withdraws(p_withdraw)]
             for req in leaving:
                 req.withdrawn = True
@@ -196,7 +200,9 @@ class Studies:
                 for req in live:
                     req.restudies += 1
                     req.path = req.path.then("interconnection_queue", record.start, 0.0, self.name)
-                    req.path = req.path.then("interconnection_restudy", record.end, 0.0, phase_name)
+                    req.path = req.path.then(
+                        "interconnection_restudy", record.end, 0.0, f"{self.name}/{phase_name}"
+                    )
         for req in members:
             assert req.done is not None
             req.done.succeed()

@@ -80,6 +80,12 @@ class Results:
         return {name: getattr(self, name) for name in TABLES}
 
     # ---------------------------------------------------------------- conveniences
+    def delay_by_gate(self) -> pd.DataFrame:
+        """Delay days by cause and gate, with the share spent waiting in queues."""
+        from paxsim.models.results.delay_by_gate import delay_by_gate
+
+        return delay_by_gate(self.projects, self.critical_path)
+
     def origin_share(self, country: str, materials: list[str] | None = None) -> pd.DataFrame:
         """Share of output, per year, whose provenance includes ``country``."""
         prov = self.provenance

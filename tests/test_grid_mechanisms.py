@@ -32,6 +32,7 @@ from paxsim.models.grid.request import (
 from paxsim.models.grid.studies import Studies
 from paxsim.models.scenario import GridRegion, TransformerSupply
 from paxsim.models.transformers import TransformerFactory
+from paxsim.sim.arrivals import piecewise_poisson_times
 from paxsim.sim.attribution import Milestone
 from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.distributions import Fixed
@@ -618,3 +619,16 @@ def test_a_reserve_started_during_the_run_waits_for_its_transformers() -> None:
     assert ledger[ledger["event"] == "reserved_landed"]["time"].tolist() == [31.0 + 300]
     orders = [r.request_id for r in ctx.queue_log.records if r.gate == "transformers"]
     assert sorted(orders) == [f"r:reserved0/t{k}" for k in range(3)]  # one per 100-MW block
+
+
+# ---------------------------------------------------------------------------- background rate steps
+def test_rate_steps_begin_at_day_0_and_keep_a_segment_that_ends_early_in_the_run() -> None:
+    rng = np.random.default_rng(11)
+    # a step from before the run at 100 a day until day 0.5, then 1 a day
+    times = list(piecewise_poisson_times(rng, [(-10.0, 100.0), (0.5, 1.0)], 20.0))
+    early = [t for t in times if t < 0.5]
+    assert 25 < len(early) < 80 and min(early) < 0.1
+    assert 5 < len(times) - len(early) < 45
+    assert times == sorted(times) and all(0 <= t < 20 for t in times)
+    # a segment wholly before the run has none
+    assert list(piecewise_poisson_times(rng, [(-10.0, 100.0), (0.0, 0.0)], 20.0)) == []

@@ -258,7 +258,7 @@ def test_a_withdrawal_in_a_cluster_restudies_the_rest() -> None:
         "interconnection_restudy",
     ]
     restudy = a.path.path[-1]
-    assert (restudy.start, restudy.end, restudy.detail) == (150, 190, "study")
+    assert (restudy.start, restudy.end, restudy.detail) == (150, 190, "r/study")
     assert a.path.time == 190 and reqs["c"].path.time == 190
     assert b.path.time == 150
     assert a.study_start == 50

@@ -2,7 +2,7 @@
 
     python -m benchmarks.mutation MODULE_PATH... [--tests TESTS...] [--sample N --seed S]
                                   [--jobs J] [--timeout SEC] [--sandbox | --git-ref REV]
-                                  [--report docs/mutation.md] [--json out.json]
+                                  [--report docs/mutation.md [--section NAME]] [--json out.json]
     python -m benchmarks.mutation MODULE_PATH... --list          # enumerate, run nothing
     python -m benchmarks.mutation MODULE_PATH... --show ID       # one mutant as a diff
     python -m benchmarks.mutation --restore                      # undo an interrupted run
@@ -48,7 +48,11 @@ surviving mutants (file:line, the mutation) so they can become tests.
 ``--report PATH`` writes Markdown; if PATH already holds the markers
 ``<!-- mutation-report:begin -->`` / ``<!-- mutation-report:end -->`` only the
 text between them is replaced, so hand-written notes around it survive a
-re-run. Standard library only, so it runs (and can be tested) anywhere.
+re-run (a file without them gets the block appended). ``--section NAME``
+uses markers of that name (``<!-- mutation-report:begin NAME -->``), so one
+file can hold a block per set of modules (``sim``, ``gates``, ...), each
+regenerated on its own. Standard library only, so it runs (and can be
+tested) anywhere.
 """
 
 from __future__ import annotations
@@ -93,7 +97,7 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-BEGIN = "<!-- mutation-report:begin -->"
+BEGIN = "<!-- mutation-report:begin -->"  # the unnamed section's markers (see markers())
 END = "<!-- mutation-report:end -->"
 PRAGMA = "pragma: no mutate"
 KILLED = ("killed", "timeout", "error")
@@ -1008,17 +1012,33 @@ def markdown(results: list[ModuleResult], command: str, info: dict[str, object])
     return "\n".join(lines) + "\n"
 
 
-def write_report(path: Path, body: str) -> None:
-    block = f"{BEGIN}\n{body}{END}\n"
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
-            path.write_text(head + block + tail.lstrip("\n"), encoding="utf-8")
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Mutation testing\n\n" + block, encoding="utf-8")
+def markers(section: str = "") -> tuple[str, str]:
+    """The comment lines that delimit a report block (one block per section name)."""
+    if section and not section.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"section names are letters, digits, - and _: {section!r}")
+    tag = f" {section}" if section else ""
+    return f"<!-- mutation-report:begin{tag} -->", f"<!-- mutation-report:end{tag} -->"
+
+
+def write_report(path: Path, body: str, section: str = "") -> None:
+    """Put ``body`` between the section's markers in ``path``, keeping everything else.
+
+    No file: one is created. A file without this section: the block is appended.
+    """
+    begin, end = markers(section)
+    block = f"{begin}\n{body}{end}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# Mutation testing\n\n{block}\n", encoding="utf-8")
+        return
+    text = path.read_text(encoding="utf-8")
+    if begin in text and end in text.split(begin, 1)[1]:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        path.write_text(head + block + tail, encoding="utf-8")
+    else:
+        sep = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+        path.write_text(f"{text}{sep}{block}\n", encoding="utf-8")
 
 
 def _commit(root: Path, git_ref: str | None) -> str:
@@ -1066,6 +1086,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--show", metavar="ID", help="print one mutant as a diff and stop")
     p.add_argument("--restore", action="store_true", help="undo an interrupted in-place run")
     p.add_argument("--report", help="write a Markdown report here")
+    p.add_argument(
+        "--section",
+        default="",
+        help="name of the report block to replace (one file can hold several, e.g. sim, gates)",
+    )
     p.add_argument("--json", help="write every outcome as JSON here")
     p.add_argument("-v", "--verbose", action="store_true", help="print every mutant's outcome")
     args = p.parse_args(argv)
@@ -1128,7 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report:
         report = Path(args.report)
         report = report if report.is_absolute() else Path.cwd() / report
-        write_report(report, markdown(results, command, info))
+        write_report(report, markdown(results, command, info), args.section)
         print(f"# report: {report}")
     if args.json:
         payload = {

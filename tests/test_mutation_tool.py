@@ -107,15 +107,46 @@ def test_one_mutant_killed_one_survivor_and_the_file_restored(project: Path) -> 
     assert "mod.py:9" in done.stdout and "survivors (1)" in done.stdout
 
 
+def test_a_mutant_that_hangs_is_killed_by_the_timeout(project: Path) -> None:
+    mod = project / "mod.py"
+    lines = ['"""Counts."""', "", "", "def count(n):", "    i = 0", "    while i < n:"]
+    mod.write_text("\n".join([*lines, "        i += 1", "    return i", ""]), encoding="utf-8")
+    (project / "test_mod.py").write_text(
+        "from mod import count\n\n\ndef test_count():\n    assert count(3) == 3\n",
+        encoding="utf-8",
+    )
+    before = mod.read_bytes()
+    out_json = project / "out.json"
+    # mod.py:7:0 is ``i += 1`` -> ``i -= 1``: the loop never ends.
+    done = _cli(
+        str(mod), "--root", str(project), "--tests", "test_mod.py", "--only", "mod.py:7:0",
+        "--timeout", "4", "--json", str(out_json),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (outcome,) = json.loads(out_json.read_text(encoding="utf-8"))["modules"][0]["outcomes"]
+    assert (outcome["description"], outcome["status"]) == ("+= -> -=", "timeout")
+    assert mod.read_bytes() == before
+
+
 def test_report_keeps_the_notes_around_its_markers(project: Path) -> None:
     report = project / "notes.md"
     report.write_text(
         f"# Notes\n\nbefore\n\n{tool.BEGIN}\nold table\n{tool.END}\n\nafter\n", encoding="utf-8"
     )
     tool.write_report(report, "new table\n")
+    assert report.read_text(encoding="utf-8") == (
+        f"# Notes\n\nbefore\n\n{tool.BEGIN}\nnew table\n{tool.END}\n\nafter\n"
+    )
+    # A named section is appended once, then replaced in place; the other block stays.
+    tool.write_report(report, "gates v1\n", "gates")
+    tool.write_report(report, "gates v2\n", "gates")
     text = report.read_text(encoding="utf-8")
-    assert "old table" not in text and "new table" in text
-    assert text.startswith("# Notes\n\nbefore\n") and text.rstrip().endswith("after")
+    begin, end = tool.markers("gates")
+    assert text.count(begin) == 1 and "gates v1" not in text
+    assert text.endswith(f"after\n\n{begin}\ngates v2\n{end}\n")
+    assert "new table" in text
+    with pytest.raises(ValueError):
+        tool.markers("no spaces -->")
 
 
 def test_sandbox_never_writes_the_tree(project: Path) -> None:

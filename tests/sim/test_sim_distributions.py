@@ -328,3 +328,13 @@ def test_non_finite_parameters_rejected_where_config_is_restated(table: dict[str
 def test_small_positive_scales_are_accepted() -> None:
     assert Exponential(dist="exponential", mean=0.5).mean() == 0.5
     assert LogNormal(dist="lognormal", median=0.25, p90=0.5).median() == 0.25
+
+
+@pytest.mark.parametrize("name", ["lognormal", "exponential"])
+def test_field_names_are_accepted_beside_the_short_aliases(name: str) -> None:
+    # populate_by_name: a dump without aliases (model_dump()'s default) reads back.
+    dist = CASES[name]
+    plain = dist.model_dump()
+    assert "median_value" in plain or "mean_value" in plain
+    assert type(dist).model_validate(plain) == dist
+    assert _ADAPTER.validate_python(plain) == dist

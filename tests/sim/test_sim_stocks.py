@@ -276,3 +276,15 @@ def test_dust_tolerance_is_a_small_positive_number() -> None:
     s.put(1.0, CN)
     assert s.take(1.0 - 1e-12) == [(CN, 1.0)]  # the crumb left behind goes too
     assert s.pools == {} and s.level == 0.0
+
+
+def test_emptying_the_last_pool_leaves_no_rounding_crumb() -> None:
+    # 0.1 + 0.2 - 0.1 - 0.2 is 2.8e-17 in floating point: an empty stock must read 0.
+    s = Stock("yard")
+    s.put(0.1, CN)
+    s.put(0.2, US)
+    s.take(0.1)
+    assert s.level > 0.2  # the running level carries the rounding
+    s.take(0.2)
+    assert s.pools == {}
+    assert s.level == 0.0

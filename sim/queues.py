@@ -386,18 +386,23 @@ class KnownServiceQueue(_Queue):
         kind: str = "",
         outcome: str = "done",
         on_done: Callable[[QueueRecord], None] | None = None,
+        background: bool = False,
     ) -> None:
-        """Our request driven by a callback, not a process: ``on_done(record)`` when it leaves."""
+        """Our request driven by a callback, not a process: ``on_done(record)`` when it leaves.
+
+        ``background`` marks a request placed on behalf of other parties (so
+        waits in the records split ours from everyone else's).
+        """
         env = self.env
         arrival = env.now
         self.catch_up(arrival)
         start, end = self._admit(arrival, service_days)
-        key = self._in_flight_key(request_id, kind, False, arrival, start)
+        key = self._in_flight_key(request_id, kind, background, arrival, start)
 
         def leave(_event: simpy.Event) -> None:
             del self._in_flight[key]
             record = QueueRecord(
-                self.name, request_id, kind, False, arrival, start, env.now, outcome
+                self.name, request_id, kind, background, arrival, start, env.now, outcome
             )
             self.log.records.append(record)
             if on_done is not None:

@@ -130,8 +130,7 @@ class Headroom:
                 blocks = math.ceil(mw / self.spec.upgrade_mw - 1e-12)
                 factory = self.transformers
                 for k in range(self.spec.transformers_per_upgrade * blocks):
-                    order = factory.order(f"{label}/t{k}", factory.build_days(rng))
-                    orders.append(env.process(order))
+                    orders.append(factory.delivery(f"{label}/t{k}", factory.build_days(rng)))
             yield env.all_of([env.timeout(remaining), *orders])
             self.reserved_building_mw -= mw
             self.reserved_mw += mw
@@ -237,7 +236,7 @@ class Headroom:
             factory = self.transformers
             for k in range(self.spec.transformers_per_upgrade * blocks):
                 days = factory.build_days(rng)
-                orders.append(env.process(factory.order(f"{label}/t{k}", days, req.background)))
+                orders.append(factory.delivery(f"{label}/t{k}", days, req.background))
         yield env.all_of([build, *orders])
         transformer_end = max((cast(float, p.value) for p in orders), default=started)
         build_end = started + build_days

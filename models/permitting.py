@@ -24,7 +24,10 @@ from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.distributions import _Dist
 from paxsim.sim.queues import BackgroundRequest, KnownServiceQueue
 
-__all__ = ["PermitOffice"]
+__all__ = ["MAX_CHALLENGES", "PermitOffice"]
+
+#: Court challenges an application can face before it is decided for good.
+MAX_CHALLENGES = 5
 
 
 class PermitOffice:
@@ -89,7 +92,11 @@ class PermitOffice:
         while True:
             attempt += 1
             days = self._cap(max(0.0, self.review_dist(kind).sample(rng)))
-            challenged = rng.random() < self.spec.litigation_probability.sample(rng)
+            # A permit back from court this many times is not challenged again
+            # (guards litigation probability 1 with requeue, which never ends).
+            challenged = attempt <= MAX_CHALLENGES and (
+                rng.random() < self.spec.litigation_probability.sample(rng)
+            )
             outcome = "challenged" if challenged else "granted"
             record = yield from self.queue.serve(
                 request_id if attempt == 1 else f"{request_id}#{attempt}",

@@ -338,3 +338,15 @@ def test_background_rate_path_steps_the_arrival_rate() -> None:
     # identical before the step (same stream), about four times the rate after it
     assert counts["flat"][0] == counts["stepped"][0]
     assert counts["stepped"][1] > 3 * counts["flat"][1]
+
+
+def test_certain_litigation_with_requeue_still_ends() -> None:
+    from paxsim.models.permitting import MAX_CHALLENGES
+
+    env, office = _office(
+        review_days=0, litigation_probability=1.0, litigation_days=0, litigation_outcome="requeue"
+    )
+    proc = env.process(office.apply("p", "datacenter", Milestone.origin(0.0)))
+    env.run()
+    segments = [s.cause for s in proc.value.path]
+    assert segments.count("litigation") == MAX_CHALLENGES

@@ -411,6 +411,11 @@ def test_the_line_is_served_in_order_while_the_head_fits() -> None:
     # day 50 serve a (100); then b (50) does not fit, so c (10) waits behind it
     assert got == {"a": 50, "b": 100, "c": 100}
     assert room.upgrades_started == 2
+    ledger = _ledger(room)
+    prebuilt = ledger[ledger["event"] == "prebuilt"]
+    assert prebuilt[["time", "spare_mw", "waiting_mw", "building_mw"]].values.tolist() == [
+        [50, 20, 60, 200]
+    ]
     assert room.spare_mw == pytest.approx(120 + 200 - 160)
     assert room.waiting_mw == 0
 
@@ -632,3 +637,63 @@ def test_rate_steps_begin_at_day_0_and_keep_a_segment_that_ends_early_in_the_run
     assert times == sorted(times) and all(0 <= t < 20 for t in times)
     # a segment wholly before the run has none
     assert list(piecewise_poisson_times(rng, [(-10.0, 100.0), (0.0, 0.0)], 20.0)) == []
+
+
+def _with_transformers(ctx: SimContext, build_days: float) -> TransformerFactory:
+    return TransformerFactory(
+        ctx,
+        TransformerSupply.model_validate(
+            {"factory_slots": 100, "build_days": build_days, "source": "assumption: test"}
+        ),
+    )
+
+
+def test_an_upgrade_waiting_for_transformers_splits_build_and_delivery() -> None:
+    ctx = _ctx()
+    spec = _spec(transformers_per_upgrade=2)
+    gate = GridRegionGate(ctx, "r", spec, _with_transformers(ctx, 700))
+    proc = ctx.env.process(gate.connect("p", 150, Milestone.origin(0.0)))
+    ctx.env.run()
+    conn = cast(GridConnection, proc.value)
+    tail = [(s.cause, s.start, s.end, s.nominal, s.detail) for s in conn.full.path][-3:]
+    assert tail == [
+        ("network_upgrade", 100, 600, 0.0, "r:upgrade1"),
+        ("transformer_delivery", 600, 800, 0.0, "r:upgrade1"),
+        ("grid_energization", 800, 810, 10, "r"),
+    ]
+    orders = [r.request_id for r in ctx.queue_log.records if r.gate == "transformers"]
+    assert sorted(orders) == ["r:upgrade1/t0", "r:upgrade1/t1"]
+
+
+def test_an_upgrade_built_before_its_transformers_is_one_segment_with_no_nominal() -> None:
+    env, gate = _gate()
+    conn = _connect(env, gate, 150)
+    seg = [s for s in conn.full.path if s.cause == "network_upgrade"]
+    assert [(s.start, s.end, s.nominal) for s in seg] == [(100, 600, 0.0)]
+
+
+def test_a_reserve_of_whole_blocks_orders_one_transformer_set_per_block_despite_rounding() -> None:
+    ctx = _ctx()
+    assert 999 / 33.3 > 30  # the division rounds up a hair
+    spec = _spec(
+        upgrade_mw=33.3,
+        upgrade_days=10,
+        transformers_per_upgrade=1,
+        reserved_upgrades=_reserved("2025-02-01", 999),
+    )
+    GridRegionGate(ctx, "r", spec, _with_transformers(ctx, 5))
+    ctx.env.run()
+    orders = [r for r in ctx.queue_log.records if r.gate == "transformers"]
+    assert len(orders) == 30
+
+
+def test_a_designated_site_beyond_a_landed_reserve_builds_its_own_upgrade() -> None:
+    reserve = _reserved("2020-01-01", 100)  # landed before the run
+    env, gate = _gate(spare_mw=0, upgrade_days=500, reserved_upgrades=reserve)
+    first = env.process(gate.connect("d1", 100, Milestone.origin(0.0), designated=True))
+    second = env.process(gate.connect("d2", 100, Milestone.origin(0.0), designated=True))
+    env.run()
+    assert cast(GridConnection, first.value).full.time == pytest.approx(110)
+    assert second.triggered, "the second waits for a reserve that will never come"
+    assert cast(GridConnection, second.value).full.time == pytest.approx(200 + 500 + 10)
+    assert gate.upgrades_started == 1 and gate.reserved_mw == 0

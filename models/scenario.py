@@ -711,6 +711,11 @@ class GridRegion(Entity):
     restudy_days: DaysDist | None = None
     queue_order: Literal["first_come", "first_ready"] = "first_come"
     readiness_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    background_patience_days: DaysDist | None = Field(
+        None,
+        description="how long a background request waits for a study team before it "
+        "withdraws while waiting (reneges); none: it never gives up while waiting",
+    )
     speculative_share: Share = Field(
         0.0,
         description="share of background requests that are speculative (no site control or "

@@ -18,11 +18,20 @@ import simpy
 
 from paxsim.sim.records import QueueRecord, records_to_frame
 
-__all__ = ["CENSORED", "BackgroundRequest", "KnownServiceQueue", "QueueLog", "ServiceQueue"]
+__all__ = [
+    "CENSORED",
+    "RENEGED",
+    "BackgroundRequest",
+    "KnownServiceQueue",
+    "QueueLog",
+    "ServiceQueue",
+]
 
 #: The outcome of a request still waiting or in service when the run ends.
 #: Dropping such requests would bias waits and utilisation low.
 CENSORED = "censored"
+#: The outcome of a request that gave up waiting (reneged) before service began.
+RENEGED = "reneged"
 NAN = float("nan")
 
 
@@ -60,7 +69,9 @@ class _Job:
         "kind",
         "on_done",
         "outcome",
+        "reneged",
         "request_id",
+        "started",
         "service_days",
     )
 
@@ -76,6 +87,8 @@ class _Job:
         on_done: Callable[[QueueRecord], None] | None,
     ) -> None:
         self.request_id = request_id
+        self.reneged = False
+        self.started = False
         self.service_days = service_days
         self.kind = kind
         self.background = background
@@ -138,13 +151,14 @@ class ServiceQueue(_Queue):
         super().__init__(env, name, servers, log)
         self.prioritised = prioritised
         self._busy = 0
+        self._reneged_in_line = 0  # gave up while waiting; dropped when they reach the head
         self._serving: dict[int, tuple[_Job, float]] = {}  # in service now, with start
         self._line: list[tuple[int, int, _Job]] = []  # (priority, arrival order, job)
         self._order = 0
 
     @property
     def in_queue(self) -> int:
-        return len(self._line)
+        return len(self._line) - self._reneged_in_line
 
     @property
     def in_service(self) -> int:
@@ -161,6 +175,7 @@ class ServiceQueue(_Queue):
         self._busy += 1
         env = self.env
         start = env.now
+        job.started = True
         self._serving[id(job)] = (job, start)
 
         def finish(_event: simpy.Event) -> None:
@@ -177,8 +192,7 @@ class ServiceQueue(_Queue):
                 job.outcome,
             )
             self.log.records.append(record)
-            if self._line:
-                self._start(heapq.heappop(self._line)[2])
+            self._start_next()
             if job.done is not None:
                 job.done.succeed(record)
             if job.on_done is not None:
@@ -186,13 +200,25 @@ class ServiceQueue(_Queue):
 
         env.timeout(job.service_days).callbacks.append(finish)
 
+    def _start_next(self) -> None:
+        """A server is free: start the first request in line that is still waiting."""
+        line = self._line
+        while line:
+            job = heapq.heappop(line)[2]
+            if job.reneged:
+                self._reneged_in_line -= 1
+                continue
+            self._start(job)
+            return
+
     def close(self) -> None:
         """At the horizon: record who is still in service or waiting, as censored."""
         add = self.log.records.append
         for job, start in self._serving.values():
             add(self._censored(job, start))
         for _priority, _order, job in sorted(self._line, key=lambda entry: entry[:2]):
-            add(self._censored(job, NAN))
+            if not job.reneged:
+                add(self._censored(job, NAN))
 
     def _censored(self, job: _Job, start: float) -> QueueRecord:
         return QueueRecord(
@@ -226,14 +252,49 @@ class ServiceQueue(_Queue):
         outcome: str = "done",
         on_done: Callable[[QueueRecord], None] | None = None,
         priority: int = 0,
+        patience: float | None = None,
+        on_renege: Callable[[QueueRecord], None] | None = None,
     ) -> None:
         """Fire-and-forget: the same passage as :meth:`serve`, driven by callbacks.
 
         For requests nobody waits on (background load): no process, no event
-        beyond the service timeout.
+        beyond the service timeout. With ``patience`` a request that is still
+        waiting after that many days leaves the line (its record's outcome is
+        ``reneged``, its start NaN) and ``on_renege(record)`` is called instead
+        of ``on_done``.
         """
         job = _Job(request_id, service_days, kind, background, outcome, self.env.now, None, on_done)
+        waits = not (self.servers is None or self._busy < self.servers)
         self._arrive(job, priority)
+        if patience is not None and waits:
+            self._renege_after(job, patience, on_renege)
+
+    def _renege_after(
+        self, job: _Job, patience: float, on_renege: Callable[[QueueRecord], None] | None
+    ) -> None:
+        """If ``job`` still waits after ``patience`` days, it leaves the line (reneges)."""
+        env = self.env
+
+        def give_up(_event: simpy.Event) -> None:
+            if job.started or job.reneged:
+                return
+            job.reneged = True
+            self._reneged_in_line += 1
+            record = QueueRecord(
+                self.name,
+                job.request_id,
+                job.kind,
+                job.background,
+                job.arrival,
+                NAN,
+                env.now,
+                RENEGED,
+            )
+            self.log.records.append(record)
+            if on_renege is not None:
+                on_renege(record)
+
+        env.timeout(patience).callbacks.append(give_up)
 
 
 class BackgroundRequest(NamedTuple):

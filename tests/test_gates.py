@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -350,3 +351,22 @@ def test_certain_litigation_with_requeue_still_ends() -> None:
     env.run()
     segments = [s.cause for s in proc.value.path]
     assert segments.count("litigation") == MAX_CHALLENGES
+
+
+def test_background_requests_give_up_waiting_after_their_patience() -> None:
+    def run(patience: object) -> tuple[Any, Any]:
+        extra = {} if patience is None else {"background_patience_days": patience}
+        env, gate, log = _gate(study_teams=1, background_generation_per_year=10.0, **extra)
+        env.run(until=3000)
+        gate.close()
+        return gate.requests.to_frame(), log.to_frame()
+
+    requests, records = run(60)
+    studies = records[(records["gate"] == "grid:r") & records["background"]]
+    started = studies[studies["start"].notna()]
+    assert (requests["outcome"] == "withdrawn_while_waiting").sum() > 0
+    assert (started["wait"] <= 60 + 1e-9).all()  # no one who started had waited longer
+    patient_requests, patient_records = run(None)
+    assert (patient_requests["outcome"] == "withdrawn_while_waiting").sum() == 0
+    patient = patient_records[(patient_records["gate"] == "grid:r")]
+    assert patient["wait"].max() > 60  # without patience the line only grows

@@ -88,7 +88,7 @@ class PredrawnDraws(RequestDraws):
 class BackgroundAttributes:
     """What one arriving background request is."""
 
-    __slots__ = ("draws", "mw", "speculative", "withdrawal_probability")
+    __slots__ = ("draws", "mw", "patience", "speculative", "withdrawal_probability")
 
     def __init__(
         self,
@@ -96,7 +96,9 @@ class BackgroundAttributes:
         withdrawal_probability: float,
         draws: PredrawnDraws,
         speculative: bool = False,
+        patience: float | None = None,
     ) -> None:
+        self.patience = patience
         self.mw = mw
         self.withdrawal_probability = withdrawal_probability
         self.draws = draws
@@ -143,6 +145,9 @@ class AttributeBlocks:
         upgrade = _nonneg(spec.upgrade_days, rng, n)
         connection = _nonneg(spec.connection_days, rng, n)
         seeds = rng.integers(0, 2**63, size=n).tolist()
+        # drawn only where the region sets it, so other regions' draws never change
+        patience_dist = spec.background_patience_days
+        patience = _nonneg(patience_dist, rng, n) if patience_dist is not None else [None] * n
         speculative = (rng.random(n) < spec.speculative_share).tolist()
         medians = [p.days.median() for p in self._phases]
         names = [p.name for p in self._phases]
@@ -165,5 +170,5 @@ class AttributeBlocks:
                 connection[i],
                 seeds[i],
             )
-            out.append(BackgroundAttributes(mw[i], p_total[i], draws, speculative[i]))
+            out.append(BackgroundAttributes(mw[i], p_total[i], draws, speculative[i], patience[i]))
         return out

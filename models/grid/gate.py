@@ -188,6 +188,7 @@ class GridRegionGate:
         env = self.env
         draws: PredrawnDraws = attrs.draws
         req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws)
+        req.patience = attrs.patience
         self._live[id(req)] = req
         if attrs.speculative and self._screens:
             # Readiness screening (site control, deposits) turns it away at entry:
@@ -206,6 +207,8 @@ class GridRegionGate:
         def studied() -> None:
             if attrs.speculative and not req.withdrawn:
                 self._record(req, math.nan, "withdrawn_after_study")
+            elif req.reneged:
+                self._record(req, math.nan, "withdrawn_while_waiting")
             elif req.withdrawn:
                 self._record(req, math.nan, "withdrawn")
             elif kind == "generation":

@@ -132,6 +132,8 @@ class GridRequest:
     study_start: float = math.nan
     restudies: int = 0
     phase_withdrawal: float | None = None  # overrides the phases' own odds
+    patience: float | None = None  # days it will wait for a study team (background)
+    reneged: bool = False  # gave up while waiting
 
     def withdraws(self, probability: float) -> bool:
         if self.phase_withdrawal is not None:

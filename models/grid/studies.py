@@ -138,6 +138,10 @@ class Studies:
                 return
             self._study_alone(req, plan, finished)
 
+        def gave_up(record: QueueRecord) -> None:
+            req.withdrawn = req.reneged = True
+            finished()
+
         self.queue.submit(
             f"{req.request_id}:{phase_name}",
             days,
@@ -145,6 +149,8 @@ class Studies:
             background=req.background,
             on_done=phase_done,
             priority=0 if req.designated else 1,
+            patience=req.patience,
+            on_renege=gave_up,
         )
 
     # ------------------------------------------------------------------ clusters

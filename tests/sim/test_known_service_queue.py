@@ -155,3 +155,30 @@ def test_censored_requests_of_both_queue_kinds_at_the_horizon() -> None:
     waiting = frame[frame["censored"] & frame["start"].isna()]
     assert sorted(waiting["request_id"]) == ["d2", "s2"]
     assert frame.loc[~frame["censored"], "end"].notna().all()
+
+
+def test_a_request_that_waits_longer_than_its_patience_reneges() -> None:
+    from paxsim.sim.queues import RENEGED
+
+    env = simpy.Environment()
+    log = QueueLog()
+    queue = ServiceQueue(env, "q", 1, log)
+    gave_up: list[str] = []
+    served: list[str] = []
+    queue.submit("first", 10.0, on_done=lambda r: served.append(r.request_id))
+    for name, patience in (("impatient", 4.0), ("patient", 50.0)):
+        queue.submit(
+            name,
+            10.0,
+            patience=patience,
+            on_done=lambda r: served.append(r.request_id),
+            on_renege=lambda r: gave_up.append(r.request_id),
+        )
+    env.run(until=5.0)
+    assert gave_up == ["impatient"] and queue.in_queue == 1
+    env.run()
+    assert served == ["first", "patient"]
+    frame = log.to_frame().set_index("request_id")
+    assert frame.loc["impatient", "outcome"] == RENEGED
+    assert frame.loc["impatient", "end"] == 4.0 and np.isnan(frame.loc["impatient", "start"])
+    assert frame.loc["patient", "start"] == 10.0  # the reneged one no longer holds its place

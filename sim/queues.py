@@ -71,8 +71,8 @@ class _Job:
         "outcome",
         "reneged",
         "request_id",
-        "started",
         "service_days",
+        "started",
     )
 
     def __init__(

@@ -753,7 +753,6 @@ class GridRegion(Entity):
     generation_post_study_withdrawal: ProbabilityDist = Field(
         default_factory=lambda: Fixed(value=0.0)
     )
-    withdrawal_probability: ProbabilityDist = Field(default_factory=lambda: Fixed(value=0.0))
 
     @model_validator(mode="after")
     def _one_study_form(self) -> GridRegion:

@@ -313,7 +313,8 @@ class GridRegionGate:
                 req.mw,
                 req.arrival,
                 req.study_start,
-                req.path.time,
+                # studies that never began (screened out, gave up waiting) have no end
+                req.path.time if not math.isnan(req.study_start) else math.nan,
                 energized,
                 outcome,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Generator
 from typing import Any
 
@@ -12,9 +11,7 @@ import simpy
 from paxsim.models.context import SimContext
 from paxsim.models.export_control import ExportRegime, ExportRegimes
 from paxsim.models.scenario import ExportControl
-from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
-from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.calendar import DAYS_PER_YEAR
 
 START = 93.0  # 2025-04-04 from 2025-01-01
 END = 365.0  # 2026-01-01
@@ -25,14 +22,7 @@ def _regime(name: str = "r", horizon_days: float = 1000, **fields: object) -> Ex
 
 
 def _regimes(specs: dict[str, dict[str, object]], horizon_days: float = 1000) -> list[ExportRegime]:
-    ctx = SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(1),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=horizon_days,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    ctx = SimContext.standalone(1, horizon_days)
     out = []
     for name, fields in specs.items():
         spec = ExportControl.model_validate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,7 @@ from paxsim.models.scenario import Authority, GridRegion
 from paxsim.models.simulation import simulate
 from paxsim.models.world import CAUSES
 from paxsim.sim.attribution import Milestone
-from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
 
 TINY = Path(__file__).parent / "scenarios" / "tiny.toml"
 
@@ -81,14 +78,7 @@ def test_quota_caps_yearly_exports() -> None:
 
 # ---------------------------------------------------------------------------- interconnection
 def _ctx(seed: int = 1, horizon_days: float = 1e5) -> SimContext:
-    return SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(seed),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=horizon_days,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    return SimContext.standalone(seed, horizon_days)
 
 
 def _gate(**fields: object) -> tuple[simpy.Environment, GridRegionGate, QueueLog]:

@@ -9,7 +9,6 @@ thousands of background requests are asserted within a few standard errors.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Generator
 from typing import Any, cast
@@ -34,10 +33,8 @@ from paxsim.models.scenario import GridRegion, TransformerSupply
 from paxsim.models.transformers import TransformerFactory
 from paxsim.sim.arrivals import piecewise_poisson_times
 from paxsim.sim.attribution import Milestone
-from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.distributions import Fixed
 from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
 
 TWO_PHASES = [{"name": "cluster", "days": 300}, {"name": "facilities", "days": 200}]
 
@@ -68,14 +65,7 @@ def _spec(**fields: object) -> GridRegion:
 
 
 def _ctx(seed: int = 1, horizon_days: float = 1e5) -> SimContext:
-    return SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(seed),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=horizon_days,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    return SimContext.standalone(seed, horizon_days)
 
 
 def _gate(horizon_days: float = 1e5, **fields: object) -> tuple[simpy.Environment, GridRegionGate]:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import cast
 
 import pytest
-import simpy
 
 from paxsim.models.context import SimContext
 from paxsim.models.permitting import PermitOffice
 from paxsim.models.scenario import Authority
 from paxsim.sim.attribution import Milestone
-from paxsim.sim.calendar import SimCalendar
-from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
 
 
 def _office(horizon_days: float = 1e5, **fields: object) -> tuple[SimContext, PermitOffice]:
@@ -28,14 +23,7 @@ def _office(horizon_days: float = 1e5, **fields: object) -> tuple[SimContext, Pe
             **fields,
         }
     )
-    ctx = SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(1),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=horizon_days,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    ctx = SimContext.standalone(1, horizon_days)
     return ctx, PermitOffice(ctx, "o", spec)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Generator
 from typing import Any, cast
 
@@ -13,21 +12,12 @@ import simpy
 from paxsim.models.context import SimContext
 from paxsim.models.scenario import TransformerSupply
 from paxsim.models.transformers import TransformerFactory
-from paxsim.sim.calendar import DAYS_PER_YEAR, SimCalendar
-from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
+from paxsim.sim.calendar import DAYS_PER_YEAR
 
 
 def _factory(horizon_days: float = 1e4, **fields: object) -> TransformerFactory:
     spec = TransformerSupply.model_validate({"source": "assumption: test", **fields})
-    ctx = SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(1),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=horizon_days,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    ctx = SimContext.standalone(1, horizon_days)
     return TransformerFactory(ctx, spec)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,23 +10,13 @@ import simpy
 from paxsim.models.context import SimContext
 from paxsim.models.scenario import TransformerSupply
 from paxsim.models.transformers import TransformerFactory
-from paxsim.sim.calendar import SimCalendar
-from paxsim.sim.queues import QueueLog
-from paxsim.sim.random import StreamFactory
 
 
 def _factory(**fields: Any) -> tuple[simpy.Environment, TransformerFactory]:
     spec = TransformerSupply.model_validate(
         {"build_days": 100, "source": "assumption: test", **fields}
     )
-    ctx = SimContext(
-        env=simpy.Environment(),
-        streams=StreamFactory(1),
-        calendar=SimCalendar(dt.date(2025, 1, 1)),
-        horizon_days=5000.0,
-        step_days=7.0,
-        queue_log=QueueLog(),
-    )
+    ctx = SimContext.standalone(1, 5000.0)
     return ctx.env, TransformerFactory(ctx, spec)
 
 

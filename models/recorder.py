@@ -34,7 +34,6 @@ OPTIONAL_TABLES = (
     "licences",
     "exports",
     "events",
-    "grid_requests",
 )
 
 
@@ -56,7 +55,6 @@ class Recorder:
         kept = set(OPTIONAL_TABLES) if keep is None else set(keep)
         self.keeps_provenance = bool(kept & {"provenance", "trusted_share"})
         self.keeps_timeseries = "facility_timeseries" in kept
-        self.keeps_grid_requests = "grid_requests" in kept
         self.timeseries = RecordList(("time", "entity", "kind", "material", "variable", "value"))
         self.shortages = RecordList(("time", "entity", "material", "qty", "reason", "context"))
         self.shipments = RecordList(("time", "supplier", "buyer", "material", "qty"))

@@ -122,12 +122,5 @@ class TransformerFactory:
         ``background`` marks orders placed by background requests' upgrades, so
         waits in the records split ours from everyone else's.
         """
-        record = yield from self.queue.serve(
-            request_id, self._occupancy(build_days), kind="upgrade", background=background
-        )
-        if self.slot_days is None:
-            return record.end
-        delivered = record.start + build_days
-        if delivered > self.env.now:
-            yield self.env.timeout(delivered - self.env.now)
+        delivered: float = yield self.delivery(request_id, build_days, background)
         return delivered

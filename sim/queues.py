@@ -420,17 +420,13 @@ class KnownServiceQueue(_Queue):
         outcome: str = "done",
     ) -> Generator[simpy.Event, Any, QueueRecord]:
         """A SimPy process body, like :meth:`ServiceQueue.serve`; returns the record."""
-        env = self.env
-        arrival = env.now
-        self.catch_up(arrival)
-        start, end = self._admit(arrival, service_days)
-        key = self._in_flight_key(request_id, kind, background, arrival, start)
-        yield env.timeout(end - arrival)
-        del self._in_flight[key]
-        record = QueueRecord(
-            self.name, request_id, kind, background, arrival, start, env.now, outcome
-        )
-        self.log.add(record)
+        done = self.env.event()
+
+        def leave(record: QueueRecord) -> None:
+            done.succeed(record)
+
+        self.submit(request_id, service_days, kind, outcome, leave, background)
+        record: QueueRecord = yield done
         return record
 
     def _in_flight_key(

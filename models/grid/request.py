@@ -28,7 +28,6 @@ __all__ = [
     "GridRequest",
     "PhasePlan",
     "RequestDraws",
-    "StreamDraws",
 ]
 
 #: A request restudied this many times proceeds anyway (guards p = 1).
@@ -109,9 +108,6 @@ class RequestDraws:
 
     def transformer_rng(self) -> np.random.Generator:
         return self.rng
-
-
-StreamDraws = RequestDraws
 
 
 _ORIGIN = Milestone.origin(0.0)

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_EXTENDS_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_GRID_MW",
+    "MAX_GW_PER_YEAR",
     "MAX_HORIZON_YEARS",
     "MAX_ID_CHARS",
     "MAX_INITIAL_BACKLOG",
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_RECIPE_PER_UNIT",
     "MAX_REQUEST_MW",
     "MAX_TRANSFORMERS_PER_UPGRADE",
+    "MAX_USD_PER_KW",
     "MAX_WAFER_STARTS_PER_MONTH",
     "MAX_WEIGHT",
     "MIN_INTERVAL_DAYS",
@@ -234,6 +236,21 @@ MAX_GRID_MW = _limit(
     "MW",
     "`spare_mw`, `upgrade_mw`, prebuilt and reserved upgrades",
     "1 TW, about the whole US generating fleet",
+)
+
+MAX_USD_PER_KW = _limit(
+    "cost per kW",
+    100_000,
+    "USD/kW",
+    "`upgrade_cost_usd_per_kw`, the scale of `*cost_tolerance_usd_per_kw`",
+    "network upgrades cost tens to hundreds of USD per kW; 100x the dearest is a typo",
+)
+MAX_GW_PER_YEAR = _limit(
+    "demand per year",
+    10_000,
+    "GW or TWh per year",
+    "`datacenter_pipeline.requests` steps (`gw_per_year`, `twh_per_year`), `datacenter_stock.gw`",
+    "several times the world's data-centre load (~50 GW average in 2024)",
 )
 
 # ----------------------------------------------------------------------------- material

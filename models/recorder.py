@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from paxsim.models.grid import GRID_REQUEST_COLUMNS
+from paxsim.models.grid import GRID_REQUEST_COLUMNS, PIPELINE_COLUMNS
 from paxsim.models.grid.capacity import HEADROOM_COLUMNS
 from paxsim.models.trust import Trust
 from paxsim.sim.records import RecordList
@@ -70,6 +70,7 @@ class Recorder:
         )
         self.grid_requests = RecordList(GRID_REQUEST_COLUMNS)
         self.headroom = RecordList(HEADROOM_COLUMNS)
+        self.pipeline_requests = RecordList(PIPELINE_COLUMNS)
         self.phases: list[PhaseOutcome] = []
         self._prov_acc: dict[tuple[str, str, frozenset[str]], float] = defaultdict(float)
         skipped = {

@@ -52,9 +52,13 @@ __all__ = [
     "Authority",
     "Basket",
     "Coalition",
+    "CommittedLoad",
     "Country",
     "DataCenter",
+    "DataCenterPipeline",
+    "DataCenterStock",
     "Demand",
+    "DemandStep",
     "Dist",
     "ExportControl",
     "Fab",
@@ -298,6 +302,16 @@ PerYearRate = Annotated[
     Field(ge=0, allow_inf_nan=False),
     _at_most(limits.MAX_BACKGROUND_PER_YEAR),
 ]
+#: Money per kW of capacity: a network upgrade's cost, a developer's tolerance.
+UsdPerKw = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_USD_PER_KW)
+]
+#: Data-centre demand: GW (or TWh) per year.
+GigawattsPerYear = Annotated[
+    float, _NUM, StrictType(), Field(ge=0, allow_inf_nan=False), _at_most(limits.MAX_GW_PER_YEAR)
+]
+#: Average load over connected capacity (never 0: energy would be undefined).
+Utilisation = Annotated[float, _NUM, StrictType(), Field(gt=0, le=1, allow_inf_nan=False)]
 #: Servers: reviewers, study teams, factory slots (a whole number, at least 1).
 Count = Annotated[int, _INT, StrictType(), Field(ge=1), _at_most(limits.MAX_COUNT)]
 Backlog = Annotated[int, _INT, StrictType(), Field(ge=0), _at_most(limits.MAX_INITIAL_BACKLOG)]
@@ -517,6 +531,9 @@ RequestMegawattsDist = Annotated[
 ]
 
 
+#: A developer's cost tolerance in USD per kW (one draw per request).
+CostDist = Annotated[Dist, AfterValidator(_ranged("a cost per kW", limits.MAX_USD_PER_KW))]
+
 #: A yes/no switch: ``true`` or ``false``, never 1 or "yes".
 Flag = Annotated[bool, StrictType()]
 
@@ -565,9 +582,22 @@ class TimeSettings(Strict):
         return float((self.end - self.start).days)
 
 
+class DataCenterStock(Strict):
+    """A country's data-centre load already online at the start, outside the modelled pipelines.
+
+    ``gw`` is facility load at the meter (connected capacity, IT x PUE);
+    energy is ``gw x utilisation x 8.76`` TWh a year.
+    """
+
+    gw: GigawattsPerYear
+    utilisation: Utilisation
+    source: str = Field(min_length=3)
+
+
 class Country(Strict):
     name: str
     source: str = ""
+    datacenter_stock: DataCenterStock | None = None
 
 
 class Membership(Strict):
@@ -671,6 +701,80 @@ class RateStep(Strict):
     source: str = Field(min_length=3)
 
 
+#: Hours in a (365.25-day) year: GW x utilisation x 8.766 = TWh a year.
+HOURS_PER_YEAR = 8766.0
+
+
+class DemandStep(Strict):
+    """From ``start`` on, data-centre load requests arrive at this volume per year.
+
+    Give the volume as facility load requested (``gw_per_year``) or as the
+    energy those requests would use (``twh_per_year``, turned into GW by the
+    pipeline's ``utilisation``): exactly one of the two.
+    """
+
+    start: Date
+    gw_per_year: GigawattsPerYear | None = None
+    twh_per_year: GigawattsPerYear | None = None
+    source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> DemandStep:
+        if (self.gw_per_year is None) == (self.twh_per_year is None):
+            raise ValueError("give exactly one of gw_per_year or twh_per_year")
+        return self
+
+    def gw(self, utilisation: float) -> float:
+        """Requested facility load per year, in GW."""
+        if self.gw_per_year is not None:
+            return self.gw_per_year
+        assert self.twh_per_year is not None
+        return self.twh_per_year / (HOURS_PER_YEAR / 1000.0 * utilisation)
+
+
+class CommittedLoad(Strict):
+    """Data-centre load already committed (capacity contracted) when the run starts.
+
+    ``gw`` at the meter comes online between the start and ``online_by``,
+    spread evenly, in sites of the pipeline's ``request_mw``. Its capacity was
+    contracted before the run, so it takes nothing from the region's line.
+    """
+
+    gw: GigawattsPerYear
+    online_by: Date
+    source: str = Field(min_length=3)
+
+
+class DataCenterPipeline(Strict):
+    """A region's stream of data-centre load requests, beside the named campuses.
+
+    Requests arrive as a Poisson stream whose volume follows ``requests`` (GW
+    or TWh a year, by date); each asks for ``request_mw`` of facility load at
+    the meter. A request is studied like any load request. A speculative one
+    (``speculative_share``: no site control or financing) withdraws once its
+    studies end, or is turned away at entry under ``queue_order = "first_ready"``.
+    A serious one that must wait for an upgrade learns its assigned cost (the
+    share of a new upgrade its MW cause, at the region's
+    ``upgrade_cost_usd_per_kw``) and withdraws if that exceeds its own
+    ``cost_tolerance_usd_per_kw``. Once it commits, its site is built
+    (``build_days``) while it waits for capacity; it is online when both are done.
+    """
+
+    requests: list[DemandStep] = Field(min_length=1)
+    request_mw: RequestMegawattsDist
+    committed: list[CommittedLoad] = Field(default_factory=list)
+    speculative_share: Share = 0.0
+    cost_tolerance_usd_per_kw: CostDist | None = Field(
+        None, description="none: requests never withdraw on their assigned upgrade cost"
+    )
+    build_days: DaysDist
+    utilisation: Utilisation
+    pue: Annotated[float, _NUM, StrictType(), Field(ge=1.0, le=3.0, allow_inf_nan=False)] = 1.3
+    source: str = Field(min_length=3)
+    sources: dict[str, str] = Field(default_factory=dict)
+    notes: str = ""
+
+
 class PrebuiltUpgrade(Strict):
     """Transmission built ahead of need: ``mw`` of headroom ready on ``ready``."""
 
@@ -727,6 +831,27 @@ class GridRegion(Entity):
     upgrade_days: DaysDist
     upgrade_mw: UpgradeMegawatts
     transformers_per_upgrade: TransformerCount = 1
+    upgrade_crews: Count | None = Field(
+        None,
+        description="network upgrades that can be under construction at once (the utility's "
+        "capital programme and crews); more wait their turn. None: no limit",
+    )
+    upgrade_cost_usd_per_kw: UsdPerKw = Field(
+        0.0,
+        description="what a network upgrade costs per kW it adds; a load request that must "
+        "wait for an upgrade is assigned the cost of the MW it adds to the deficit",
+    )
+    background_cost_tolerance_usd_per_kw: CostDist | None = Field(
+        None,
+        description="each background load request's tolerance for its assigned upgrade cost; "
+        "above it, it withdraws (none: background load never withdraws on cost)",
+    )
+    individual_studies_until: Date | None = Field(
+        None,
+        description="with cluster_cycle_days: before this date requests are studied one at a "
+        "time, first come first served (the process before cluster reform)",
+    )
+    datacenter_pipeline: DataCenterPipeline | None = None
     flexible_connection_share: Share = 0.0
     prebuilt_upgrades: list[PrebuiltUpgrade] = Field(default_factory=list)
     reserved_upgrades: list[ReservedUpgrade] = Field(default_factory=list)

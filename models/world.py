@@ -146,6 +146,7 @@ class World:
                     transformers,
                     self.recorder.grid_requests,
                     self.recorder.headroom,
+                    self.recorder.pipeline_requests,
                 )
                 for name, spec in s.grid.items()
                 if spec.enabled

@@ -88,7 +88,7 @@ def content_hash(scenario: Scenario) -> str:
 
 
 #: The single-run tables :func:`compact_tables` reads; a batch builds no others.
-COLLECTED_TABLES = ("projects", "capacity_online", "queue_records")
+COLLECTED_TABLES = ("projects", "capacity_online", "queue_records", "national")
 
 
 class ScenarioReplication:

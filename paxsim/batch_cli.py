@@ -316,6 +316,26 @@ def _capacity_lines(results: BatchResults) -> list[str]:
     ]
 
 
+def _national_lines(results: BatchResults) -> list[str]:
+    """Data-centre load online by country at year end: P10 / P50 / P90 GW (and TWh)."""
+    fan = results.national_fan()
+    if fan.empty:
+        return []
+    total = fan[fan["region"] == ALL_REGIONS]
+    lines = ["Data-centre load online at year end, GW P10/P50/P90 (summary/national_fan.csv):"]
+    for country, rows in total.groupby("country", sort=True):
+        cells = [
+            f"{int(y)} {p10:.0f}/{p50:.0f}/{p90:.0f}"
+            for y, p10, p50, p90 in zip(
+                rows["year"], rows["gw_p10"], rows["gw_p50"], rows["gw_p90"], strict=True
+            )
+        ]
+        lines.append(f"  {country}: " + ", ".join(cells))
+    if (total["n"] < 10).any():
+        lines.append("  (fewer than 10 replications: P10 and P90 are unreliable)")
+    return lines
+
+
 def _cause_line(results: BatchResults, k: int = 5) -> str:
     totals = results.cause_totals()
     top = totals[totals["mean"] > 0.5].head(k)
@@ -374,7 +394,8 @@ def format_report(results: BatchResults, summary: pd.DataFrame) -> str:
             "≥: some replications never came online before the horizon; their delay counts to "
             "the horizon, so the mean is a lower bound."
         )
-    lines += ["", *_capacity_lines(results), _cause_line(results), _convergence_line(results)]
+    lines += ["", *_capacity_lines(results), *_national_lines(results)]
+    lines += [_cause_line(results), _convergence_line(results)]
     if results.precision_status is not None:
         st = results.precision_status
         verdict = "reached" if st.reached else "NOT reached (hit --max-reps)"

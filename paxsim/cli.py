@@ -202,8 +202,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         _print(format_project_table(results.summary_table()))
         _print()
+        for line in national_lines(results.national):
+            _print(line)
+        _print()
     _print(f"wrote {len(written)} files to {out}/ in {elapsed:.2f} s")
     return 0
+
+
+def national_lines(national: pd.DataFrame, every: int = 2) -> list[str]:
+    """Data-centre load online (GW, year end) and energy (TWh) by country, every other year."""
+    if national.empty:
+        return []
+    total = national[national["region"] == "all"]
+    lines = ["Data-centre load online (GW at year end / TWh in the year), all regions:"]
+    for country, rows in total.groupby("country", sort=True):
+        rows = rows.iloc[::every]
+        cells = [
+            f"{int(y)} {g:.1f}/{t:.0f}"
+            for y, g, t in zip(rows["year"], rows["gw_online"], rows["twh"], strict=True)
+        ]
+        lines.append(f"  {country}: " + ", ".join(cells))
+    return lines
 
 
 def format_project_table(table: pd.DataFrame) -> str:

@@ -1,6 +1,7 @@
 """Grid interconnection: one gate per region (studies, headroom, background requests)."""
 
 from paxsim.models.grid.gate import GridRegionGate
+from paxsim.models.grid.pipeline import PIPELINE_COLUMNS
 from paxsim.models.grid.request import (
     GRID_REQUEST_COLUMNS,
     MAX_RESTUDIES,
@@ -11,6 +12,7 @@ from paxsim.models.grid.request import (
 __all__ = [
     "GRID_REQUEST_COLUMNS",
     "MAX_RESTUDIES",
+    "PIPELINE_COLUMNS",
     "GridConnection",
     "GridRegionGate",
     "GridRequest",

@@ -88,7 +88,15 @@ class PredrawnDraws(RequestDraws):
 class BackgroundAttributes:
     """What one arriving background request is."""
 
-    __slots__ = ("draws", "mw", "patience", "speculative", "withdrawal_probability")
+    __slots__ = (
+        "build_days",
+        "draws",
+        "mw",
+        "patience",
+        "speculative",
+        "tolerance",
+        "withdrawal_probability",
+    )
 
     def __init__(
         self,
@@ -97,8 +105,12 @@ class BackgroundAttributes:
         draws: PredrawnDraws,
         speculative: bool = False,
         patience: float | None = None,
+        tolerance: float | None = None,
+        build_days: float | None = None,
     ) -> None:
         self.patience = patience
+        self.tolerance = tolerance  # USD/kW of assigned upgrade cost it will bear
+        self.build_days = build_days  # a data-centre site's own build
         self.mw = mw
         self.withdrawal_probability = withdrawal_probability
         self.draws = draws
@@ -116,10 +128,24 @@ class AttributeBlocks:
     the stream and on how many requests arrived before, never on timing.
     """
 
-    def __init__(self, rng: np.random.Generator, spec: GridRegion, size_dist: _Dist) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        spec: GridRegion,
+        size_dist: _Dist,
+        speculative_share: float | None = None,
+        tolerance_dist: _Dist | None = None,
+        build_dist: _Dist | None = None,
+    ) -> None:
+        """``speculative_share`` defaults to the region's; the last two are drawn only if given."""
         self.rng = rng
         self.spec = spec
         self.size_dist = size_dist
+        self.speculative_share = (
+            spec.speculative_share if speculative_share is None else speculative_share
+        )
+        self.tolerance_dist = tolerance_dist
+        self.build_dist = build_dist
         self._phases = spec.phases()
         self._buffer: list[BackgroundAttributes] = []
 
@@ -148,7 +174,9 @@ class AttributeBlocks:
         # drawn only where the region sets it, so other regions' draws never change
         patience_dist = spec.background_patience_days
         patience = _nonneg(patience_dist, rng, n) if patience_dist is not None else [None] * n
-        speculative = (rng.random(n) < spec.speculative_share).tolist()
+        speculative = (rng.random(n) < self.speculative_share).tolist()
+        tolerance = self._optional(self.tolerance_dist, n)
+        build_days = self._optional(self.build_dist, n)
         medians = [p.days.median() for p in self._phases]
         names = [p.name for p in self._phases]
         out = []
@@ -170,5 +198,21 @@ class AttributeBlocks:
                 connection[i],
                 seeds[i],
             )
-            out.append(BackgroundAttributes(mw[i], p_total[i], draws, speculative[i], patience[i]))
+            out.append(
+                BackgroundAttributes(
+                    mw[i],
+                    p_total[i],
+                    draws,
+                    speculative[i],
+                    patience[i],
+                    tolerance[i],
+                    build_days[i],
+                )
+            )
         return out
+
+    def _optional(self, dist: _Dist | None, n: int) -> list[float | None]:
+        """Draws only for what is given, so a stream's other draws never shift."""
+        if dist is None:
+            return [None] * n
+        return list(_nonneg(dist, self.rng, n))

@@ -11,6 +11,8 @@ Capacity is accounted for exactly, as a ledger and a line:
   parallel with transformer orders from the shared transformer pool). So one
   upgrade covers every request waiting when it started, and no deficit is
   built twice.
+* With ``upgrade_crews``, only that many upgrades are built at once; the
+  others wait their turn (their transformers are ordered at once).
 * When an upgrade (or a ``prebuilt_upgrades`` entry) lands, its MW become
   spare and the line is served in order while the head fits.
 
@@ -76,6 +78,9 @@ class Headroom:
         self.waiting_mw = 0.0
         self.connected_mw = 0.0
         self.upgrades_started = 0
+        # upgrade crews: None is no limit; else free crews and the builds waiting for one
+        self._crews_free = spec.upgrade_crews
+        self._crew_line: deque[simpy.Event] = deque()
         self._line: deque[tuple[GridRequest, simpy.Event]] = deque()
         # designated sites waiting for reserved upgrades, and the MW they claim
         self._reserve_line: deque[tuple[GridRequest, simpy.Event]] = deque()
@@ -177,6 +182,15 @@ class Headroom:
             return True
         return False
 
+    def added_deficit_mw(self, req: GridRequest) -> float:
+        """MW of new upgrade the request would cause if it joined the line now.
+
+        "But for" cost responsibility: capacity already spare or being built
+        for the line covers part of it; the request answers for the rest.
+        """
+        before = self.waiting_mw - self.spare_mw - self.building_mw
+        return max(0.0, before + req.mw) - max(0.0, before)
+
     # ------------------------------------------------------------------ the line
     def secure(
         self, req: GridRequest, milestone: Milestone
@@ -227,23 +241,44 @@ class Headroom:
     ) -> Generator[simpy.Event, Any, None]:
         """Build one upgrade; its draws come from the request that started it."""
         env = self.env
-        started = env.now
         build_days = req.draws.upgrade_days()
-        build = env.timeout(build_days)
         orders = []
         if self.transformers is not None:
+            # Transformers are ordered when the upgrade is decided, crew or not.
             rng = req.draws.transformer_rng()
             factory = self.transformers
             for k in range(self.spec.transformers_per_upgrade * blocks):
                 days = factory.build_days(rng)
                 orders.append(factory.delivery(f"{label}/t{k}", days, req.background))
-        yield env.all_of([build, *orders])
+        yield from self._crew()
+        started = env.now
+        yield env.all_of([env.timeout(build_days), *orders])
+        self._release_crew()
         transformer_end = max((cast(float, p.value) for p in orders), default=started)
         build_end = started + build_days
         self.building_mw -= mw
         self.spare_mw += mw
         self._serve_line(UpgradeLanded(label, build_end, transformer_end))
         self._note("upgrade_landed")
+
+    def _crew(self) -> Generator[simpy.Event, Any, None]:
+        """Wait for a free upgrade crew (first come, first served), if crews are limited."""
+        if self._crews_free is None:
+            return
+        if self._crews_free > 0:
+            self._crews_free -= 1
+            return
+        turn = self.env.event()
+        self._crew_line.append(turn)
+        yield turn  # the crew is handed over directly by the build that frees it
+
+    def _release_crew(self) -> None:
+        if self._crews_free is None:
+            return
+        if self._crew_line:
+            self._crew_line.popleft().succeed()
+        else:
+            self._crews_free += 1
 
     def _serve_line(self, landed: UpgradeLanded) -> None:
         """Allocate spare MW to the line in order while the head fits."""

@@ -7,7 +7,17 @@ generation): studies (:mod:`~paxsim.models.grid.studies`), then capacity
 (non-firm) and the rest after the upgrade. Then energisation works
 (``connection_days``). Background generation instead builds its plant
 (``generation_build_days``) and reaches commercial operation, or withdraws
-after its studies. The gate owns its ``grid_requests`` table.
+after its studies.
+
+A load request that must wait for an upgrade is assigned the cost of the
+upgrade MW it causes ("but for" cost responsibility, at
+``upgrade_cost_usd_per_kw``); one carrying a cost tolerance (a pipeline site,
+or background load where the region gives
+``background_cost_tolerance_usd_per_kw``) withdraws when the cost is above it.
+So withdrawals rise with congestion instead of following a fixed probability.
+Pipeline sites (:mod:`~paxsim.models.grid.pipeline`) then build while they
+wait, and are online when built and energised. The gate owns its
+``grid_requests`` table.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ import simpy
 from paxsim.models.context import SimContext
 from paxsim.models.grid.background import AttributeBlocks, BackgroundAttributes, PredrawnDraws
 from paxsim.models.grid.capacity import Headroom
+from paxsim.models.grid.pipeline import KIND as SITE
+from paxsim.models.grid.pipeline import PipelineSites
 from paxsim.models.grid.request import (
     GRID_REQUEST_COLUMNS,
     MAX_RESTUDIES,
@@ -49,6 +61,7 @@ class GridRegionGate:
         transformers: TransformerFactory | None,
         requests: RecordList | None = None,
         headroom: RecordList | None = None,
+        pipeline_requests: RecordList | None = None,
     ) -> None:
         self.ctx = ctx
         self.env = ctx.env
@@ -62,6 +75,11 @@ class GridRegionGate:
             ctx.queue_log,
             ctx.stream(Entity.GRID, name, Purpose.STUDIES),
             ctx.horizon_days,
+            individual_until_day=(
+                ctx.calendar.to_days(spec.individual_studies_until)
+                if spec.individual_studies_until is not None
+                else -math.inf
+            ),
         )
         self.headroom = Headroom(ctx.env, name, spec, transformers, headroom)
         self._screens = spec.queue_order == "first_ready"
@@ -71,6 +89,12 @@ class GridRegionGate:
         stages = 1 if spec.parallel_studies else max(1, len(spec.phases()))
         self._per_stage = 1.0 / stages
         self._live: dict[int, GridRequest] = {}  # requests not yet recorded, by identity
+        self.pipeline: PipelineSites | None = None
+        if spec.datacenter_pipeline is not None:
+            self.pipeline = PipelineSites(
+                ctx, name, spec, spec.datacenter_pipeline, pipeline_requests
+            )
+            self.env.process(self._arrivals(self.pipeline.times, self.pipeline.attributes, SITE))
         self._start_background()
         for i, reserve in enumerate(spec.reserved_upgrades):
             self.headroom.add_reserved_upgrade(
@@ -145,7 +169,10 @@ class GridRegionGate:
                 ctx.horizon_days,
             )
             what = AttributeBlocks(
-                ctx.stream(Entity.GRID, self.name, Purpose.ATTRIBUTES, kind), spec, size
+                ctx.stream(Entity.GRID, self.name, Purpose.ATTRIBUTES, kind),
+                spec,
+                size,
+                tolerance_dist=self._tolerance(kind),
             )
             self.env.process(self._arrivals(times, what, kind))
         self._seed_backlog()
@@ -172,7 +199,9 @@ class GridRegionGate:
         rng = self.ctx.stream(Entity.GRID, self.name, Purpose.BACKLOG)
         kinds = rng.random(spec.initial_backlog) < load_share
         sizes = {
-            "load": AttributeBlocks(rng, spec, spec.background_load_mw),
+            "load": AttributeBlocks(
+                rng, spec, spec.background_load_mw, tolerance_dist=self._tolerance("load")
+            ),
             "generation": AttributeBlocks(rng, spec, spec.background_generation_mw),
         }
         # Draw every backlog request's attributes before any starts: a fixed order.
@@ -183,26 +212,27 @@ class GridRegionGate:
         for i, (kind, attrs) in enumerate(drawn):
             self._background_request(f"backlog-{kind}{i}", kind, attrs)
 
+    def _tolerance(self, kind: str) -> Any:
+        """Background load may walk away from its upgrade cost; generation does not (yet)."""
+        return self.spec.background_cost_tolerance_usd_per_kw if kind == "load" else None
+
     def _background_request(self, request_id: str, kind: str, attrs: BackgroundAttributes) -> None:
-        """One background request, driven by callbacks: studies, then build or connect."""
+        """One exogenous request (background, or a pipeline site), driven by callbacks."""
         env = self.env
         draws: PredrawnDraws = attrs.draws
-        req = GridRequest(request_id, kind, True, attrs.mw, env.now, draws)
+        site = kind == SITE
+        req = GridRequest(request_id, kind, not site, attrs.mw, env.now, draws)
         req.patience = attrs.patience
         self._live[id(req)] = req
+        if site:
+            assert self.pipeline is not None
+            self.pipeline.arrived(req)
         if attrs.speculative and self._screens:
             # Readiness screening (site control, deposits) turns it away at entry:
             # it never loads the study teams, the capacity line or the transformers.
             self._record(req, math.nan, "screened_out")
             return
-        # Background requests carry one overall withdrawal probability during
-        # studies, spread evenly over the phases. Speculative ones withdraw for
-        # sure, after their studies; the rest withdraw with the odds that keep
-        # the overall share at background_withdrawal_probability.
-        p = attrs.withdrawal_probability
-        s = self._speculative
-        p_serious = 0.0 if attrs.speculative else max(0.0, (p - s) / (1.0 - s)) if s < 1 else 0.0
-        req.phase_withdrawal = 1.0 - (1.0 - p_serious) ** self._per_stage
+        req.phase_withdrawal = self._study_withdrawal(attrs)
 
         def studied() -> None:
             if attrs.speculative and not req.withdrawn:
@@ -218,18 +248,54 @@ class GridRegionGate:
                 built = env.timeout(draws.generation_build_days())
                 built.callbacks.append(lambda _e: self._record(req, env.now, "operating"))
             elif self.headroom.take(req):
+                self._commit(req, attrs)
                 self._energize_background(req)
+            elif self._walks_away_on_cost(req, attrs):
+                self._record(req, math.nan, "withdrawn_on_cost")
             else:
+                self._commit(req, attrs)
                 env.process(self._upgrade_then_energize(req))
 
         self.studies.begin(req, Milestone.origin(env.now), studied)
+
+    def _study_withdrawal(self, attrs: BackgroundAttributes) -> float:
+        """The odds a serious request withdraws at each study phase.
+
+        Where a request carries a cost tolerance (pipeline sites; background
+        load where the region gives one), withdrawal comes from its assigned
+        upgrade cost, not a coin: 0 here. Otherwise the overall
+        ``background_withdrawal_probability`` applies, spread evenly over the
+        phases; speculative requests withdraw for sure after their studies, so
+        the others get the odds that keep the overall share.
+        """
+        if attrs.tolerance is not None:
+            return 0.0
+        p = attrs.withdrawal_probability
+        s = self._speculative
+        p_serious = 0.0 if attrs.speculative else max(0.0, (p - s) / (1.0 - s)) if s < 1 else 0.0
+        return 1.0 - (1.0 - p_serious) ** self._per_stage
+
+    def _walks_away_on_cost(self, req: GridRequest, attrs: BackgroundAttributes) -> bool:
+        """Assigned the cost of the upgrade MW it causes, does it exceed its tolerance?"""
+        cost = self.spec.upgrade_cost_usd_per_kw
+        if attrs.tolerance is None or cost <= 0 or req.mw <= 0:
+            return False
+        req.assigned_cost = cost * self.headroom.added_deficit_mw(req) / req.mw
+        return req.assigned_cost > attrs.tolerance
+
+    def _commit(self, req: GridRequest, attrs: BackgroundAttributes) -> None:
+        if req.kind == SITE and self.pipeline is not None:
+            self.pipeline.commit(req, attrs.build_days or 0.0)
 
     def _energize_background(self, req: GridRequest) -> None:
         env = self.env
 
         def energized(_event: simpy.Event) -> None:
             self.headroom.connected(req.mw)
+            req.energized_day = env.now
             self._record(req, env.now, "energized")
+            if req.kind == SITE and self.pipeline is not None:
+                self.pipeline.energized(req)
 
         env.timeout(req.draws.connection_days()).callbacks.append(energized)
 
@@ -301,9 +367,13 @@ class GridRegionGate:
         """
         for req in list(self._live.values()):
             self._record(req, math.nan, "pending")
+        if self.pipeline is not None:
+            self.pipeline.close()
 
     def _record(self, req: GridRequest, energized: float, outcome: str) -> None:
         self._live.pop(id(req), None)
+        if req.kind == SITE and outcome != "energized" and self.pipeline is not None:
+            self.pipeline.left(req, outcome)
         self.requests.rows.append(
             (
                 self.name,

@@ -2,15 +2,17 @@
 
 1. *Readiness* (only under ``queue_order = "first_ready"``): the request must
    show it is ready (site control, deposits: ``readiness_days``) before it may
-   join a study; in exchange, withdrawals during studies are scaled down by
-   ``first_ready_withdrawal_factor``.
+   join a study. Speculative background and pipeline requests are turned
+   away at entry by the gate (they never reach this point).
 2. *Studies.* With ``cluster_cycle_days > 0`` requests wait for the next
    window and are studied together as a cluster: each study phase takes one
    draw (from the region's study stream) for the whole cluster and needs one
    of the region's study teams. After each phase, each member may withdraw; a
    withdrawal triggers a restudy of the rest of the cluster
    (``restudy_days``). Without clusters every request is studied on its own,
-   first come first served, phase by phase. ``parallel_studies`` runs the
+   first come first served, phase by phase (as everywhere before
+   ``individual_studies_until``, the date a region moved to clusters).
+   ``parallel_studies`` runs the
    phases at the same time (the longest sets the pace). A designated site
    skips the window and goes to the front of the study queue.
 """
@@ -42,7 +44,9 @@ class Studies:
         log: QueueLog,
         cluster_rng: np.random.Generator,
         horizon_days: float,
+        individual_until_day: float = -math.inf,
     ) -> None:
+        """Before ``individual_until_day`` requests are studied alone even where clusters run."""
         self.env = env
         self.name = name
         self.spec = spec
@@ -51,6 +55,7 @@ class Studies:
         self._cluster_draws = RequestDraws(cluster_rng, spec)
         self._pending: list[GridRequest] = []
         self._clusters = 0
+        self._individual_until = individual_until_day
         if spec.cluster_cycle_days > 0:
             env.process(self._windows(horizon_days))
 
@@ -105,12 +110,34 @@ class Studies:
             self._log_request(req)
             then()
 
-        if self.spec.cluster_cycle_days > 0 and not req.designated:
-            req.done = self.env.event()
-            req.done.callbacks.append(lambda _event: finished())
-            self._pending.append(req)
+        clustered = self.spec.cluster_cycle_days > 0 and self.env.now >= self._individual_until
+        if clustered and not req.designated:
+            self._enter_cluster(req, finished)
         else:
             self._study_alone(req, iter(req.draws.phase_plan()), finished)
+
+    def _enter_cluster(self, req: GridRequest, finished: Callable[[], None]) -> None:
+        req.done = self.env.event()
+        req.done.callbacks.append(lambda _event: finished())
+        self._pending.append(req)
+
+    def _patience(self, req: GridRequest) -> float | None:
+        """How long it waits for a team; where clusters begin later, no longer than that.
+
+        A request still waiting for an individual study when the region moves to
+        cluster studies is handed to the first cluster (as ERCOT's Batch Zero
+        took in the pending large loads).
+        """
+        if (
+            self.spec.cluster_cycle_days <= 0
+            or math.isinf(self._individual_until)
+            or req.designated
+        ):
+            return req.patience
+        until = self._individual_until - self.env.now
+        if until <= 0:
+            return req.patience
+        return until if req.patience is None else min(req.patience, until)
 
     def _study_alone(
         self,
@@ -139,6 +166,10 @@ class Studies:
             self._study_alone(req, plan, finished)
 
         def gave_up(record: QueueRecord) -> None:
+            if self.env.now >= self._individual_until - 1e-9 and self.spec.cluster_cycle_days > 0:
+                # The process moved to clusters while it waited: it joins the next one.
+                self._enter_cluster(req, finished)
+                return
             req.withdrawn = req.reneged = True
             finished()
 
@@ -149,7 +180,7 @@ class Studies:
             background=req.background,
             on_done=phase_done,
             priority=0 if req.designated else 1,
-            patience=req.patience,
+            patience=self._patience(req),
             on_renege=gave_up,
         )
 

@@ -104,6 +104,10 @@ class BatchResults:
         return self.table("queue_waits")
 
     @cached_property
+    def national(self) -> pd.DataFrame:
+        return self.table("national")
+
+    @cached_property
     def runs(self) -> pd.DataFrame:
         return self.table("runs")
 
@@ -258,6 +262,24 @@ class BatchResults:
         )
         return fan.merge(extra, on=["region", "year"])
 
+    def national_fan(self, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+        """Data-centre GW online and TWh by country, region and year: P10/P50/P90 and mean."""
+        nat = self.national
+        if nat.empty:
+            return pd.DataFrame()
+        keys = ["country", "region", "year"]
+        gw = stats.grouped_quantiles(nat, keys, "gw_online", qs, prefix="gw_p")
+        twh = stats.grouped_quantiles(nat, keys, "twh", qs, prefix="twh_p").drop(columns="n")
+        means = nat.groupby(keys, as_index=False).agg(
+            gw_mean=("gw_online", "mean"), twh_mean=("twh", "mean")
+        )
+        out = gw.merge(twh, on=keys).merge(means, on=keys)
+        # A P10 or P90 from fewer than 10 replications is an extreme value, not a quantile.
+        out["warning"] = np.where(
+            out["n"] < 10, "fewer than 10 replications: P10/P90 are unreliable", ""
+        )
+        return out
+
     def queue_summary(self, confidence: float = 0.95) -> pd.DataFrame:
         """Per gate: mean over replications of the mean wait, ± CI, and requests."""
         q = self.queue_waits
@@ -301,6 +323,7 @@ class BatchResults:
         return {
             "phase_summary": self.phase_summary(target_date),
             "capacity_fan": self.capacity_fan(),
+            "national_fan": self.national_fan(),
             "cause_summary": self.cause_summary(),
             "cause_totals": self.cause_totals(),
             "queue_summary": self.queue_summary(),

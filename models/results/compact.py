@@ -29,10 +29,11 @@ KEPT_TABLES = {
     "capacity_online": "AI MW online by grid region at each sample time",
     "capacity_by_year": "AI MW online by region (and 'all') at the last sample of each year",
     "queue_waits": "per gate and background flag: requests, mean/p90/max wait, mean service",
+    "national": "data-centre GW online (year end) and TWh by country, region and year",
     "runs": "per replication: simulated events and wall seconds (timing; not reproducible)",
 }
 #: Bumped whenever what a replication keeps changes, so old batches are not resumed.
-BATCH_FORMAT = 2
+BATCH_FORMAT = 3
 ALL_REGIONS = "all"
 
 
@@ -116,6 +117,7 @@ def compact_tables(results: Results) -> dict[str, pd.DataFrame]:
         "capacity_online": capacity,
         "capacity_by_year": _year_end(capacity),
         "queue_waits": _queue_waits(results.queue_records),
+        "national": results.national,
         "runs": pd.DataFrame(
             {
                 "sim_events": [int(results.meta.get("sim_events", 0))],

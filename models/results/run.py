@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from paxsim.models.phase_outcome import CAUSES
+from paxsim.models.results.national import national_table
 from paxsim.models.world import World
 from paxsim.sim.replications.store import MANIFEST, holds_batches
 from paxsim.sim.safe_paths import (
@@ -47,6 +48,10 @@ TABLES = {
     "exports": "every lot crossing a border, when it cleared export control",
     "grid_requests": "every interconnection request: arrival, study, energisation, outcome",
     "headroom": "per grid region, every change of spare, reserved, being-built and waiting MW",
+    "pipeline_requests": "every data-centre pipeline request: arrival, commitment, energisation, "
+    "online date, assigned upgrade cost, outcome (pending at the horizon: censored)",
+    "national": "by country, region and year: data-centre load online (GW, at year end) and "
+    "energy (TWh in the year), installed base + pipeline sites + named campuses at full power",
     "events": "facility milestones: online, outages, supplier qualifications",
     "balance": "material accounting per material (produced, consumed, stocks, transit)",
 }
@@ -72,6 +77,8 @@ class Results:
     exports: pd.DataFrame
     grid_requests: pd.DataFrame
     headroom: pd.DataFrame
+    pipeline_requests: pd.DataFrame
+    national: pd.DataFrame
     events: pd.DataFrame
     balance: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
@@ -404,6 +411,8 @@ def collect(
         wanted.add("projects")
     if "trusted_share" in wanted:
         wanted.add("provenance")
+    if "national" in wanted:
+        wanted |= {"projects", "pipeline_requests"}
     recorder = world.recorder
     builders: dict[str, Callable[[], pd.DataFrame]] = {
         "facility_timeseries": lambda: _with_dates(
@@ -423,6 +432,11 @@ def collect(
             world, recorder.grid_requests.to_frame(), {"arrival": "arrival_date"}
         ),
         "headroom": lambda: _with_dates(world, recorder.headroom.to_frame(), {"time": "date"}),
+        "pipeline_requests": lambda: _with_dates(
+            world,
+            recorder.pipeline_requests.to_frame(),
+            {"arrival": "arrival_date", "online": "online_date"},
+        ),
         "events": lambda: _with_dates(world, recorder.events.to_frame(), {"time": "date"}),
         "balance": lambda: _balance(world),
     }
@@ -436,6 +450,10 @@ def collect(
         frames["capacity_online"] = _capacity_online(world, frames["projects"])
     if "trusted_share" in wanted:
         frames["trusted_share"] = _trusted_share(frames["provenance"])
+    if "national" in wanted:
+        frames["national"] = national_table(
+            world.scenario, frames["projects"], frames["pipeline_requests"]
+        )
     return Results(
         scenario_name=world.scenario.name,
         seed=world.seed,

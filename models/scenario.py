@@ -768,6 +768,11 @@ class DataCenterPipeline(Strict):
         None, description="none: requests never withdraw on their assigned upgrade cost"
     )
     build_days: DaysDist
+    patience_days: DaysDist | None = Field(
+        None,
+        description="how long a site waits in a line (for a study team, or for capacity) "
+        "before it gives up and builds elsewhere; none: it waits for ever",
+    )
     utilisation: Utilisation
     pue: Annotated[float, _NUM, StrictType(), Field(ge=1.0, le=3.0, allow_inf_nan=False)] = 1.3
     source: str = Field(min_length=3)

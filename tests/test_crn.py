@@ -22,6 +22,7 @@ LEVERS = {
     "more PJM headroom": ["grid.pjm_dominion.spare_mw=6000"],
     "fewer PJM study teams": ["grid.pjm_dominion.study_teams=1"],
     "PJM first-ready": ["grid.pjm_dominion.queue_order=first_ready"],
+    "dearer PJM upgrades": ["grid.pjm_dominion.upgrade_cost_usd_per_kw=2000"],
 }
 
 
@@ -31,10 +32,14 @@ def baseline() -> Results:
 
 
 def _background_requests(results: Results, region: str) -> pd.DataFrame:
+    """Every exogenous request of a region: background load and generation, pipeline sites."""
     req = results.grid_requests
     rows = req[(req["region"] == region) & req["background"].astype(bool)]
     cols = ["request_id", "kind", "arrival", "mw"]
-    return rows[cols].sort_values("request_id").reset_index(drop=True)
+    sites = results.pipeline_requests
+    sites = sites[sites["region"] == region].assign(kind="datacenter")
+    both = pd.concat([rows[cols], sites[cols]], ignore_index=True)
+    return both.sort_values(["kind", "request_id"]).reset_index(drop=True)
 
 
 def _background_applications(results: Results) -> pd.DataFrame:

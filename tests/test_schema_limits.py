@@ -99,6 +99,16 @@ AT_AND_PAST: dict[str, tuple[list[str], list[str], str]] = {
         ["datacenters.bb_campus.phases.0.it_mw=10001"],
         "datacenters.bb_campus.phases.0.it_mw",
     ),
+    "cost per kW": (
+        ["grid.west.upgrade_cost_usd_per_kw=100000"],
+        ["grid.west.upgrade_cost_usd_per_kw=100001"],
+        "grid.west.upgrade_cost_usd_per_kw",
+    ),
+    "demand per year": (
+        ['countries.AA.datacenter_stock={gw = 10000, utilisation = 0.5, source = "test"}'],
+        ['countries.AA.datacenter_stock={gw = 10001, utilisation = 0.5, source = "test"}'],
+        "countries.AA.datacenter_stock.gw",
+    ),
     "grid headroom": (
         ["grid.west.spare_mw=1e6"],
         ["grid.west.spare_mw=1.1e6"],

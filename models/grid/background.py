@@ -136,8 +136,10 @@ class AttributeBlocks:
         speculative_share: float | None = None,
         tolerance_dist: _Dist | None = None,
         build_dist: _Dist | None = None,
+        patience_dist: _Dist | None = None,
     ) -> None:
-        """``speculative_share`` defaults to the region's; the last two are drawn only if given."""
+        """``speculative_share`` and ``patience_dist`` default to the region's; the tolerance
+        and build time are drawn only if given."""
         self.rng = rng
         self.spec = spec
         self.size_dist = size_dist
@@ -146,6 +148,9 @@ class AttributeBlocks:
         )
         self.tolerance_dist = tolerance_dist
         self.build_dist = build_dist
+        self.patience_dist = (
+            spec.background_patience_days if patience_dist is None else patience_dist
+        )
         self._phases = spec.phases()
         self._buffer: list[BackgroundAttributes] = []
 
@@ -172,7 +177,7 @@ class AttributeBlocks:
         connection = _nonneg(spec.connection_days, rng, n)
         seeds = rng.integers(0, 2**63, size=n).tolist()
         # drawn only where the region sets it, so other regions' draws never change
-        patience_dist = spec.background_patience_days
+        patience_dist = self.patience_dist
         patience = _nonneg(patience_dist, rng, n) if patience_dist is not None else [None] * n
         speculative = (rng.random(n) < self.speculative_share).tolist()
         tolerance = self._optional(self.tolerance_dist, n)

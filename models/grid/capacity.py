@@ -193,9 +193,13 @@ class Headroom:
 
     # ------------------------------------------------------------------ the line
     def secure(
-        self, req: GridRequest, milestone: Milestone
-    ) -> Generator[simpy.Event, Any, Milestone]:
-        """Take spare MW, or wait in line for the upgrade that makes room; return the path."""
+        self, req: GridRequest, milestone: Milestone, patience: float | None = None
+    ) -> Generator[simpy.Event, Any, Milestone | None]:
+        """Take spare MW, or wait in line for the upgrade that makes room; return the path.
+
+        With ``patience``, a request still in the line after that many days
+        leaves it (returns None); the MW it would have used go to those behind.
+        """
         if self.take(req):
             return milestone
         allocated = self.env.event()
@@ -214,7 +218,11 @@ class Headroom:
             if deficit > 1e-9:
                 own = self._start_upgrade(deficit, req)
         self._note("waiting")
-        landed = cast(UpgradeLanded, (yield allocated))
+        if patience is not None and own is not None:
+            self._give_up_after(req, allocated, patience)
+        landed = cast(UpgradeLanded | None, (yield allocated))
+        if landed is None:
+            return None
         now = self.env.now
         if own is not None and landed.upgrade != own:
             # Served by capacity built for, or freed by, others: the time in
@@ -225,6 +233,19 @@ class Headroom:
             milestone = milestone.then("network_upgrade", build_end, 0.0, landed.upgrade)
             return milestone.then("transformer_delivery", now, 0.0, landed.upgrade)
         return milestone.then("network_upgrade", now, 0.0, landed.upgrade)
+
+    def _give_up_after(self, req: GridRequest, allocated: simpy.Event, patience: float) -> None:
+        def give_up(_event: simpy.Event) -> None:
+            if allocated.triggered:
+                return
+            self._line.remove((req, allocated))
+            self.waiting_mw = max(0.0, self.waiting_mw - req.mw) if self._line else 0.0
+            allocated.succeed(None)
+            self._note("gave_up")
+            # those behind may fit in the spare MW it leaves
+            self._serve_line(UpgradeLanded("", self.env.now, self.env.now))
+
+        self.env.timeout(patience).callbacks.append(give_up)
 
     def _start_upgrade(self, deficit: float, req: GridRequest) -> str:
         """Start the upgrade that covers the line's deficit; return its label."""

@@ -300,7 +300,10 @@ class GridRegionGate:
         env.timeout(req.draws.connection_days()).callbacks.append(energized)
 
     def _upgrade_then_energize(self, req: GridRequest) -> Generator[simpy.Event, Any, None]:
-        yield from self.headroom.secure(req, Milestone.origin(self.env.now))
+        path = yield from self.headroom.secure(req, Milestone.origin(self.env.now), req.patience)
+        if path is None:
+            self._record(req, math.nan, "withdrawn_waiting_for_capacity")
+            return
         self._energize_background(req)
 
     # ------------------------------------------------------------------ a project's request
@@ -335,11 +338,13 @@ class GridRegionGate:
         early: Milestone | None = None
         if share > 0 and not self.headroom.fits(req):
             early_proc = self.env.process(self._energize_early(path, draws))
-            full = yield from self.headroom.secure(req, path)
+            secured = yield from self.headroom.secure(req, path)
             early = yield early_proc
         else:
-            full = yield from self.headroom.secure(req, path)
+            secured = yield from self.headroom.secure(req, path)
             share = 0.0
+        assert secured is not None  # our projects never give up (no patience)
+        full = secured
         yield self.env.timeout(draws.connection_days())
         self.headroom.connected(req.mw)
         full = full.then(

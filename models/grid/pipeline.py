@@ -88,6 +88,7 @@ class PipelineSites:
             speculative_share=pipeline.speculative_share,
             tolerance_dist=pipeline.cost_tolerance_usd_per_kw,
             build_dist=pipeline.build_days,
+            patience_dist=pipeline.patience_days,
         )
         self.start_committed(ctx)
 

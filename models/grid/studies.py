@@ -194,6 +194,9 @@ class Studies:
             if self.env.now + wait > horizon_days:
                 return
             yield self.env.timeout(wait)
+            # Requests handed over from individual studies at this very instant
+            # (their patience ends now) join this window, not the next one.
+            yield self.env.timeout(0)
             if self._pending:
                 members, self._pending = self._pending, []
                 self._clusters += 1

@@ -11,6 +11,10 @@ Prints, for K replications measured in this one process (CPU seconds from
 * **simulate, all tables**: ``simulate(scenario, seed)`` building all 14 tables;
 * **run only**: building and running the world, no tables.
 
+Where the scenario has national data-centre pipelines, the batch replication
+is also timed without them (the same world, named campuses only), so the
+pipelines' cost is a ratio measured in the same run.
+
 Then the *event mix* of one run (timeouts resumed by processes, timeouts and
 events with plain callbacks, process starts and ends, conditions) and a bare
 SimPy model that schedules exactly that mix and does nothing else, measured
@@ -151,6 +155,37 @@ def main() -> None:
     print(f"model CPU per event:             {model_us:.2f} us")
     print(f"bare same-mix SimPy, per event:  {bare_us:.2f} us ({bare_events} events)")
     print(f"ratio model / bare same-mix:     {model_us / bare_us:.2f}")
+    if any(r.datacenter_pipeline is not None for r in scenario.grid.values()):
+        national, local = interleaved(scenario, without_pipelines(scenario), seeds)
+        print(
+            f"national world vs the same world without its pipelines, interleaved: "
+            f"{national:.3f} s vs {local:.3f} s per batch replication ({national / local:.2f}x)"
+        )
+
+
+def interleaved(
+    a: Scenario, b: Scenario, seeds: list[np.random.SeedSequence]
+) -> tuple[float, float]:
+    """Median CPU per batch replication of two scenarios timed alternately (A, B, A, B...),
+    so a machine whose speed drifts during the run biases neither."""
+    reps = (ScenarioReplication(a), ScenarioReplication(b))
+    times: tuple[list[float], list[float]] = ([], [])
+    for i, seed in enumerate(seeds):
+        for k in (0, 1):
+            gc.collect()
+            started = time.process_time()
+            reps[k](i, seed)
+            times[k].append(time.process_time() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def without_pipelines(scenario: Scenario) -> Scenario:
+    """The scenario with every region's data-centre pipeline removed (the pre-national world)."""
+    grid = {
+        name: region.model_copy(update={"datacenter_pipeline": None})
+        for name, region in scenario.grid.items()
+    }
+    return scenario.model_copy(update={"grid": grid})
 
 
 if __name__ == "__main__":

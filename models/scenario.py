@@ -683,6 +683,7 @@ class TransformerSupply(Strict):
     background_per_year: PerYearRate = 0.0
     initial_backlog: Backlog = 0
     source: str = Field(min_length=3)
+    sources: dict[str, str] = Field(default_factory=dict)
 
 
 class StudyPhase(Strict):
@@ -850,6 +851,22 @@ class GridRegion(Entity):
         None,
         description="each background load request's tolerance for its assigned upgrade cost; "
         "above it, it withdraws (none: background load never withdraws on cost)",
+    )
+    generation_hosting_mw: Megawatts = Field(
+        0.0,
+        description="spare injection capacity for generation at the start; a generation "
+        "request beyond what is spare is assigned the upgrade cost of the rest",
+    )
+    generation_hosting_growth_mw_per_year: Megawatts = Field(
+        0.0, description="injection capacity added each year by transmission expansion"
+    )
+    generation_upgrade_cost_usd_per_kw: UsdPerKw = Field(
+        0.0, description="what the network upgrade for generation beyond the hosting capacity costs"
+    )
+    background_generation_cost_tolerance_usd_per_kw: CostDist | None = Field(
+        None,
+        description="each background generation request's tolerance for its assigned upgrade "
+        "cost; with it, generation withdraws on cost and readiness, not on fixed probabilities",
     )
     individual_studies_until: Date | None = Field(
         None,

@@ -22,8 +22,9 @@ wait, and are online when built and energised. The gate owns its
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import simpy
@@ -89,12 +90,14 @@ class GridRegionGate:
         stages = 1 if spec.parallel_studies else max(1, len(spec.phases()))
         self._per_stage = 1.0 / stages
         self._live: dict[int, GridRequest] = {}  # requests not yet recorded, by identity
+        self._generation_committed_mw = 0.0
+        self.studies.pricing = self.cluster_cost
         self.pipeline: PipelineSites | None = None
         if spec.datacenter_pipeline is not None:
             self.pipeline = PipelineSites(
                 ctx, name, spec, spec.datacenter_pipeline, pipeline_requests
             )
-            self.env.process(self._arrivals(self.pipeline.times, self.pipeline.attributes, SITE))
+            self._arrivals(self.pipeline.times, self.pipeline.attributes, SITE)
         self._start_background()
         for i, reserve in enumerate(spec.reserved_upgrades):
             self.headroom.add_reserved_upgrade(
@@ -174,16 +177,26 @@ class GridRegionGate:
                 size,
                 tolerance_dist=self._tolerance(kind),
             )
-            self.env.process(self._arrivals(times, what, kind))
+            self._arrivals(times, what, kind)
         self._seed_backlog()
 
-    def _arrivals(
-        self, times: Any, what: AttributeBlocks, kind: str
-    ) -> Generator[simpy.Event, Any, None]:
+    def _arrivals(self, times: Iterator[float], what: AttributeBlocks, kind: str) -> None:
+        """Each arrival is a timeout whose callback makes the request and schedules the next.
+
+        A chain of callbacks, not a process: thousands of arrivals a run cost
+        one event each and no generator resumption.
+        """
         env = self.env
-        for index, arrival in enumerate(times):
-            yield env.timeout(arrival - env.now)
-            self._background_request(f"bg-{kind}{index}", kind, next(what))
+        count = itertools.count()
+
+        def arrive(event: simpy.Event | None) -> None:
+            if event is not None:
+                self._background_request(f"bg-{kind}{next(count)}", kind, next(what))
+            arrival = next(times, None)
+            if arrival is not None:
+                env.timeout(arrival - env.now).callbacks.append(arrive)
+
+        arrive(None)
 
     def _seed_backlog(self) -> None:
         """Requests already in the queue when the simulation starts (the real queue is not empty).
@@ -202,7 +215,12 @@ class GridRegionGate:
             "load": AttributeBlocks(
                 rng, spec, spec.background_load_mw, tolerance_dist=self._tolerance("load")
             ),
-            "generation": AttributeBlocks(rng, spec, spec.background_generation_mw),
+            "generation": AttributeBlocks(
+                rng,
+                spec,
+                spec.background_generation_mw,
+                tolerance_dist=self._tolerance("generation"),
+            ),
         }
         # Draw every backlog request's attributes before any starts: a fixed order.
         drawn = []
@@ -213,8 +231,34 @@ class GridRegionGate:
             self._background_request(f"backlog-{kind}{i}", kind, attrs)
 
     def _tolerance(self, kind: str) -> Any:
-        """Background load may walk away from its upgrade cost; generation does not (yet)."""
-        return self.spec.background_cost_tolerance_usd_per_kw if kind == "load" else None
+        """The cost tolerance each background request of this kind draws (None: no cost rule)."""
+        if kind == "generation":
+            return self.spec.background_generation_cost_tolerance_usd_per_kw
+        return self.spec.background_cost_tolerance_usd_per_kw
+
+    # ------------------------------------------------------------------ assigned upgrade cost
+    def hosting_mw(self) -> float:
+        """Injection capacity for generation not yet committed (never negative)."""
+        spec = self.spec
+        grown = spec.generation_hosting_growth_mw_per_year * self.env.now / DAYS_PER_YEAR
+        return max(0.0, spec.generation_hosting_mw + grown - self._generation_committed_mw)
+
+    def cluster_cost(self, generation: bool, mw: float) -> float:
+        """USD/kW each member pays when a cluster of ``mw`` shares its upgrade pro rata.
+
+        The upgrade covers what the cluster needs beyond the capacity available
+        to it: spare and being-built load headroom not already waited for, or
+        the generation hosting capacity.
+        """
+        if mw <= 0:
+            return 0.0
+        if generation:
+            available, cost = self.hosting_mw(), self.spec.generation_upgrade_cost_usd_per_kw
+        else:
+            room = self.headroom
+            available = room.spare_mw + room.building_mw - room.waiting_mw
+            cost = self.spec.upgrade_cost_usd_per_kw
+        return cost * max(0.0, mw - max(0.0, available)) / mw
 
     def _background_request(self, request_id: str, kind: str, attrs: BackgroundAttributes) -> None:
         """One exogenous request (background, or a pipeline site), driven by callbacks."""
@@ -223,6 +267,7 @@ class GridRegionGate:
         site = kind == SITE
         req = GridRequest(request_id, kind, not site, attrs.mw, env.now, draws)
         req.patience = attrs.patience
+        req.tolerance = attrs.tolerance
         self._live[id(req)] = req
         if site:
             assert self.pipeline is not None
@@ -240,9 +285,15 @@ class GridRegionGate:
             elif req.reneged:
                 self._record(req, math.nan, "withdrawn_while_waiting")
             elif req.withdrawn:
-                self._record(req, math.nan, "withdrawn")
+                priced_out = req.tolerance is not None and req.assigned_cost > req.tolerance
+                self._record(req, math.nan, "withdrawn_on_cost" if priced_out else "withdrawn")
             elif kind == "generation":
-                if draws.post_study_withdraws():
+                if attrs.tolerance is not None:
+                    if self._generation_walks_away(req, attrs.tolerance):
+                        self._record(req, math.nan, "withdrawn_on_cost")
+                        return
+                    self._generation_committed_mw += req.mw
+                elif draws.post_study_withdraws():
                     self._record(req, math.nan, "withdrawn_after_study")
                     return
                 built = env.timeout(draws.generation_build_days())
@@ -275,10 +326,22 @@ class GridRegionGate:
         p_serious = 0.0 if attrs.speculative else max(0.0, (p - s) / (1.0 - s)) if s < 1 else 0.0
         return 1.0 - (1.0 - p_serious) ** self._per_stage
 
+    def _generation_walks_away(self, req: GridRequest, tolerance: float) -> bool:
+        """A generator studied alone pays for what it needs beyond the hosting capacity."""
+        if math.isnan(req.assigned_cost):  # a cluster member was priced at its decision points
+            req.assigned_cost = self.cluster_cost(True, req.mw)
+        return req.assigned_cost > tolerance
+
     def _walks_away_on_cost(self, req: GridRequest, attrs: BackgroundAttributes) -> bool:
-        """Assigned the cost of the upgrade MW it causes, does it exceed its tolerance?"""
+        """Assigned the cost of the upgrade MW it causes, does it exceed its tolerance?
+
+        A cluster member accepted its share at the cluster's decision points and
+        does not reconsider here.
+        """
         cost = self.spec.upgrade_cost_usd_per_kw
         if attrs.tolerance is None or cost <= 0 or req.mw <= 0:
+            return False
+        if not math.isnan(req.assigned_cost):
             return False
         req.assigned_cost = cost * self.headroom.added_deficit_mw(req) / req.mw
         return req.assigned_cost > attrs.tolerance

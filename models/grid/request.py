@@ -130,7 +130,8 @@ class GridRequest:
     phase_withdrawal: float | None = None  # overrides the phases' own odds
     patience: float | None = None  # days it will wait for a study team (background)
     reneged: bool = False  # gave up while waiting
-    assigned_cost: float = math.nan  # USD/kW of upgrade it was assigned (load requests)
+    tolerance: float | None = None  # USD/kW of assigned upgrade cost it will bear
+    assigned_cost: float = math.nan  # USD/kW of upgrade it was assigned
     energized_day: float = math.nan
     committed: float = math.nan  # a pipeline site: when it committed and began building
     site_ready: float = math.nan  # a pipeline site: when its building is done

@@ -56,6 +56,8 @@ class Studies:
         self._pending: list[GridRequest] = []
         self._clusters = 0
         self._individual_until = individual_until_day
+        #: (generation?, cluster MW) -> USD/kW each member pays; set by the gate
+        self.pricing: Callable[[bool, float], float] | None = None
         if spec.cluster_cycle_days > 0:
             env.process(self._windows(horizon_days))
 
@@ -229,6 +231,8 @@ class Studies:
                     "interconnection_study", record.end, nominal, f"{self.name}/{phase_name}"
                 )
             leaving = [r for r in live if r.withdraws(p_withdraw)]
+            coin = {id(r) for r in leaving}
+            leaving += self._priced_out([r for r in live if id(r) not in coin])
             for req in leaving:
                 req.withdrawn = True
             live = [r for r in live if not r.withdrawn]
@@ -246,6 +250,36 @@ class Studies:
         for req in members:
             assert req.done is not None
             req.done.succeed()
+
+    def _priced_out(self, staying: list[GridRequest]) -> list[GridRequest]:
+        """A decision point: members see their pro-rata upgrade cost; those above tolerance leave.
+
+        Each withdrawal lowers the cluster's MW and so, where capacity is
+        available, the share the others pay; members are re-priced until
+        nobody else leaves. Requests without a tolerance (ours) never leave here.
+        """
+        if self.pricing is None:
+            return []
+        out: list[GridRequest] = []
+        while True:
+            cost = {
+                gen: self.pricing(gen, sum(r.mw for r in staying if self._gen(r) == gen))
+                for gen in (False, True)
+            }
+            for r in staying:
+                r.assigned_cost = cost[self._gen(r)]
+            leaving = [
+                r for r in staying if r.tolerance is not None and r.assigned_cost > r.tolerance
+            ]
+            if not leaving:
+                return out
+            out += leaving
+            gone = {id(r) for r in leaving}
+            staying = [r for r in staying if id(r) not in gone]
+
+    @staticmethod
+    def _gen(req: GridRequest) -> bool:
+        return req.kind == "generation"
 
     def _log_request(self, req: GridRequest) -> None:
         start = req.study_start if not math.isnan(req.study_start) else self.env.now

@@ -2,8 +2,10 @@
 
 The recipe gives each input per unit of output. Each step the facility makes
 the most its capacity and every input stock allow. The output's provenance is
-that of the *primary* input (the first in the recipe), with the countries of
-the other inputs consumed in the same step and the maker's own country added.
+that of the *primary* input (the first in the recipe), with the provenance of
+the other inputs consumed in the same step and the maker's own stage added.
+An input below the de minimis mass share of the output confers no origin: its
+countries are kept as touched only (:mod:`~paxsim.models.trust`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from paxsim.models.facility import InputSlot, ProducingFacility
 from paxsim.models.scenario import Converter as ConverterSpec
+from paxsim.models.trust import stage_tags, touched_only
 
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
@@ -31,6 +34,12 @@ class ConverterFacility(ProducingFacility):
             )
         self.primary = next(iter(spec.recipe))
         self._recipe = [(self.inputs[m], per_unit) for m, per_unit in spec.recipe.items()]
+        self._stage = stage_tags(spec.country, spec.foreign_entity_of_concern)
+        # which inputs confer origin on the output (at or above the de minimis share)
+        self._confers = {
+            m: chain.rules.confers_origin(spec.output, per_unit)
+            for m, per_unit in spec.recipe.items()
+        }
         self._per_unit_primary = spec.recipe[self.primary]
 
     def produce(self, step_days: float) -> None:
@@ -48,17 +57,21 @@ class ConverterFacility(ProducingFacility):
         self.short_since_sample += target - possible
         if possible <= 1e-12:
             return
-        extra_tags: set[str] = {self.country}
+        extra_tags: set[str] = set(self._stage)
         primary_parts: list[tuple[tuple[str, frozenset[str]], float]] = []
+        confers = self._confers
         for slot, per_unit in recipe:
             parts = self.consume(slot, possible * per_unit)
             if slot.material == self.primary:
                 primary_parts = parts
             else:
+                carried = confers[slot.material]
                 for (_, tags), _q in parts:
-                    extra_tags |= tags
+                    extra_tags |= tags if carried else touched_only(tags)
         per_unit_primary = self._per_unit_primary
         extra = frozenset(extra_tags)
         output = self.spec.output
+        primary_confers = confers[self.primary]
         for (_, tags), qty in primary_parts:
-            self.emit(output, qty / per_unit_primary, ("", tags | extra))
+            own = tags if primary_confers else touched_only(tags)
+            self.emit(output, qty / per_unit_primary, ("", own | extra))

@@ -40,12 +40,29 @@ __all__ = ["DataCenterProject", "PhaseOrder"]
 
 
 class PhaseOrder:
-    """A one-off order of a phase: the receiver that logistics delivers to."""
+    """A one-off order of a phase: the receiver that logistics delivers to.
+
+    ``contract_buyer`` (the project) is whose contracts apply; ``supply_tier``
+    is the project's priority under shortage.
+    """
 
     def __init__(
-        self, env: simpy.Environment, name: str, country: str, qty: float, consumed: Any
+        self,
+        env: simpy.Environment,
+        name: str,
+        country: str,
+        qty: float,
+        consumed: Any,
+        project: str = "",
+        supply_tier: int = 1,
+        trust: Any = None,
     ) -> None:
         self.name = name
+        self.env = env
+        self._trust = trust
+        self.trusted = 0.0  # of what arrived, the quantity trusted on arrival
+        self.contract_buyer = project or name
+        self.supply_tier = supply_tier
         self._consumed = consumed
         self.country = country
         self.qty = qty
@@ -56,6 +73,9 @@ class PhaseOrder:
 
     def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
         self.received += qty
+        if self._trust is not None:
+            now = self.env.now
+            self.trusted += sum(q for key, q in parts if self._trust.is_trusted(key[1], now))
         # Installed in the phase on arrival: it leaves the material balance as used.
         self._consumed[material] += qty
         if arrival is not None:
@@ -81,6 +101,11 @@ class DataCenterProject:
         self._permit_origin = 0.0
         self.state: dict[int, str] = {}
         self.waiting_on: dict[str, str] = {}  # phase id -> latest upstream culprit
+        self.orders: dict[tuple[str, str], PhaseOrder] = {}  # (phase id, material) -> order
+        # The lists sourcing reads: the world appends contracted suppliers and
+        # stockpiles this project may draw on.
+        self.magnet_suppliers = list(spec.magnet_suppliers)
+        self.accelerator_suppliers = list(spec.accelerator_suppliers)
         cal = chain.ctx.calendar
         self._trusted_day = cal.to_days(spec.trusted_only_from) if spec.trusted_only_from else None
 
@@ -122,11 +147,11 @@ class DataCenterProject:
         if spec.magnet_t_per_mw > 0:
             branches.append(
                 permits
-                + self.planned_transit(spec.magnet_suppliers)
+                + self.planned_transit(self.magnet_suppliers)
                 + spec.equipment_lead_days.median()
             )
         if spec.accelerators_per_mw > 0:
-            branches.append(permits + self.planned_transit(spec.accelerator_suppliers))
+            branches.append(permits + self.planned_transit(self.accelerator_suppliers))
         fitout = max(branches) + spec.accelerator_install_days.median()
         waits = [fitout]
         if spec.colocated_generation_share < 1.0:
@@ -160,7 +185,7 @@ class DataCenterProject:
                 pid,
                 spec.magnet_material,
                 phase.it_mw * spec.magnet_t_per_mw,
-                spec.magnet_suppliers,
+                self.magnet_suppliers,
                 permitted,
                 "magnet_shortage",
                 lead=True,
@@ -171,7 +196,7 @@ class DataCenterProject:
                 pid,
                 spec.accelerator_material,
                 phase.it_mw * spec.accelerators_per_mw,
-                spec.accelerator_suppliers,
+                self.accelerator_suppliers,
                 permitted,
                 "accelerator_shortage",
                 lead=False,
@@ -302,7 +327,17 @@ class DataCenterProject:
         rules = chain.rules
         if qty <= 0:
             return ordered
-        order = PhaseOrder(self.env, pid, self.country, qty, chain.ledger.consumed)
+        order = PhaseOrder(
+            self.env,
+            pid,
+            self.country,
+            qty,
+            chain.ledger.consumed,
+            self.name,
+            self.spec.supply_tier,
+            chain.recorder.trust,
+        )
+        self.orders[(pid, material)] = order
         transit_nominal = self.planned_transit(suppliers)
         culprit = ""
         step = chain.ctx.step_days

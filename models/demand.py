@@ -27,6 +27,7 @@ class DemandSink:
         self.chain = chain
         self.env = chain.ctx.env
         self.name = name
+        self.supply_tier = spec.supply_tier  # priority under shortage (models/allocation.py)
         self.spec = spec
         self.country = spec.country
         self.slot = InputSlot(name, spec.material, list(spec.suppliers), 0.0)

@@ -55,6 +55,7 @@ class ProducingFacility:
         self.chain = chain
         self.env = chain.ctx.env
         self.name = name
+        self.supply_tier = spec.supply_tier  # priority under shortage (models/allocation.py)
         self.spec = spec
         self.country = spec.country
         self.inputs: dict[str, InputSlot] = {}

@@ -2,7 +2,8 @@
 
 A buyer sources a quantity from its suppliers in preference order. Each
 supplier ships what it has from its output stock (only the pools the buyer
-may accept); a shipment then passes export licensing (if a regime governs it),
+may accept, and under shortage only what the buyer's tier allows:
+:mod:`~paxsim.models.allocation`); a shipment then passes export licensing (if a regime governs it),
 a trusted-sourcing audit (if a policy asks for one) and the lane's transit,
 and lands in the buyer's stock. What no supplier can ship is a shortage,
 recorded with the reason the first-choice supplier gave.
@@ -22,6 +23,7 @@ from paxsim.sim.distributions import _Dist
 from paxsim.sim.stocks import Parts, PoolKey, Stock
 
 if TYPE_CHECKING:
+    from paxsim.models.allocation import Allocation
     from paxsim.models.context import SimContext
     from paxsim.models.culprits import CulpritTracer
     from paxsim.models.export_control import ExportRegimes
@@ -106,8 +108,14 @@ class Logistics:
         recorder: Recorder,
         rules: SourcingRules,
         tracer: CulpritTracer,
+        allocation: Allocation | None = None,
     ) -> None:
+        from paxsim.models.allocation import Allocation
+
         self.ctx = ctx
+        self.allocation = (
+            allocation if allocation is not None else Allocation({}, None, ctx.step_days)
+        )
         self.env = ctx.env
         self.regimes = regimes
         self.ledger = ledger
@@ -168,6 +176,11 @@ class Logistics:
         result = SourcingResult()
         remaining = qty
         buyer_country = buyer.country
+        alloc = self.allocation
+        buyer_name = buyer.name
+        contract_buyer = getattr(buyer, "contract_buyer", buyer_name)
+        own_tier = getattr(buyer, "supply_tier", 3)
+        tier_of: dict[str, int] = {}
         for name, supplier, stock, country, always_ships in self._route(suppliers, material):
             if remaining <= 1e-9:
                 break
@@ -180,18 +193,37 @@ class Logistics:
                 if regimes and regimes[0].spec.mode == "ban":
                     reason = "export_ban"
             if reason is None and stock is not None:
-                parts, got = stock.take_counted(remaining, accept)
+                tier = alloc.tier(contract_buyer, own_tier, name, material, now)
+                tier_of[name] = tier
+                allowed = alloc.allowed(
+                    name, material, buyer_name, tier, remaining, stock.level, now
+                )
+                allowance = getattr(supplier, "allowance", None)
+                if allowance is not None:
+                    allowed = min(allowed, allowance(now))
+                got = 0.0
+                if allowed > 1e-9:
+                    parts, got = stock.take_counted(allowed, accept)
                 if got > 1e-9:
                     remaining -= got
                     result.got += got
+                    alloc.taken(contract_buyer, name, material, got)
+                    if allowance is not None:
+                        supplier.released(got)
                     self._dispatch(
                         supplier, buyer, material, parts, got, regimes, order, nominal_transit
                     )
                 if remaining > 1e-9:
-                    empty = stock.level <= 1e-9 or accept is None
-                    reason = "supplier_short" if empty else "untrusted_stock"
+                    if allowed < min(remaining + got, stock.level + got) - 1e-9:
+                        # stock was there, but it is held for higher tiers or rationed
+                        reason = "allocated_to_others"
+                    else:
+                        empty = stock.level <= 1e-9 or accept is None
+                        reason = "supplier_short" if empty else "untrusted_stock"
             if reason is not None and remaining > 1e-9:
                 result.note(name, reason)
+        if tier_of:
+            alloc.claim(list(tier_of), material, buyer_name, tier_of, remaining, now)
         return result
 
     def _route(self, suppliers: list[str], material: str) -> list[Any]:

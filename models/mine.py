@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from paxsim.models.facility import ProducingFacility
 from paxsim.models.scenario import Mine as MineSpec
+from paxsim.models.trust import stage_tags
 
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
@@ -24,7 +25,7 @@ class Mine(ProducingFacility):
     def __init__(self, chain: Chain, name: str, spec: MineSpec) -> None:
         super().__init__(chain, name, spec)
         self.add_output(spec.output)
-        self._key = (spec.basket, frozenset({spec.country}))
+        self._key = (spec.basket, stage_tags(spec.country, spec.foreign_entity_of_concern))
 
     def base_capacity_per_year(self) -> float:
         return self.spec.capacity_t_per_year

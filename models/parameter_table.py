@@ -73,6 +73,7 @@ SECTIONS: tuple[str, ...] = (
     "authorities",
     "baskets",
     "coalitions",
+    "contracts",
     "datacenters",
     "demands",
     "domestic_transit_days",
@@ -82,6 +83,7 @@ SECTIONS: tuple[str, ...] = (
     "magnet_makers",
     "mines",
     "policies.trusted_sourcing",
+    "rules_of_origin",
     "separation_plants",
     "stockpiles",
     "transformers",
@@ -96,7 +98,8 @@ EXCLUDED: dict[str, str] = {
     "trust_coalition": "a reference to a coalition",
     "grid": "docs/model.md section 3.1",
     "countries": "names; datacenter_stock is in docs/model.md section 3.1",
-    "materials": "units and descriptions",
+    "materials": "units and descriptions; accelerator unit_mass_t is an assumption stated "
+    "in default.toml",
 }
 
 #: Fields that are not parameters: metadata, and references to other entities.
@@ -113,9 +116,12 @@ NOT_PARAMETERS: frozenset[str] = frozenset(
         # references
         "accelerator_material",
         "accelerator_suppliers",
+        "ban_exporter",
         "basket",
+        "buyer",
         "countries",
         "country",
+        "eligible",
         "exempt_countries",
         "from_country",
         "grid_region",
@@ -126,10 +132,12 @@ NOT_PARAMETERS: frozenset[str] = frozenset(
         "material",
         "materials",
         "output",
+        "owner",
         "permits",
         "provenance",
         "qualified",
         "supersedes",
+        "supplier",
         "suppliers",
         "to_country",
     }

@@ -15,7 +15,7 @@ import simpy
 
 from paxsim.models.grid import GRID_REQUEST_COLUMNS, PIPELINE_COLUMNS
 from paxsim.models.grid.capacity import HEADROOM_COLUMNS
-from paxsim.models.trust import Trust
+from paxsim.models.trust import FEOC, Trust, origin_tokens, touched_only
 from paxsim.sim.records import RecordList
 
 if TYPE_CHECKING:
@@ -62,8 +62,9 @@ class Recorder:
             ("regime", "applied", "decided", "supplier", "buyer", "material", "qty", "granted")
         )
         self.events = RecordList(("time", "entity", "event"))
+        # provenance: countries the lots touched; origin: the stages that confer origin
         self.provenance = RecordList(
-            ("time", "facility", "material", "provenance", "trusted", "qty")
+            ("time", "facility", "material", "provenance", "origin", "trusted", "qty")
         )
         self.exports = RecordList(
             ("time", "supplier", "buyer", "origin", "destination", "material", "qty")
@@ -134,7 +135,9 @@ class Recorder:
         rows = self.provenance.rows
         trust = self.trust
         for (facility, material, tags), qty in self._prov_acc.items():
+            touched = "+".join(sorted(touched_only(tags)))
+            origin = "+".join(sorted(origin_tokens(tags))) + ("+FEOC" if FEOC in tags else "")
             rows.append(
-                (now, facility, material, "+".join(sorted(tags)), trust.is_trusted(tags, now), qty)
+                (now, facility, material, touched, origin, trust.is_trusted(tags, now), qty)
             )
         self._prov_acc.clear()

@@ -38,6 +38,7 @@ SECTIONS = (
     "stockpiles",
     "demands",
     "datacenters",
+    "contracts",
     "policies.trusted_sourcing",
 )
 
@@ -86,6 +87,25 @@ def products_of(scenario: Scenario) -> dict[str, set[str]]:
     for name, pile in scenario.stockpiles.items():
         if pile.enabled:
             out[name] = {pile.material}
+    return out
+
+
+def buyers_of(scenario: Scenario) -> dict[str, tuple[str, set[str]]]:
+    """Every enabled buyer (plant, demand sink, data centre): its country and what it buys."""
+    out: dict[str, tuple[str, set[str]]] = {}
+    for name, plant in scenario.separation_plants.items():
+        if plant.enabled:
+            out[name] = (plant.country, {plant.input})
+    for section in ("magnet_makers", "fabs"):
+        for name, conv in getattr(scenario, section).items():
+            if conv.enabled:
+                out[name] = (conv.country, set(conv.recipe))
+    for name, dem in scenario.demands.items():
+        if dem.enabled:
+            out[name] = (dem.country, {dem.material})
+    for name, dc in scenario.datacenters.items():
+        if dc.enabled:
+            out[name] = (dc.country, {dc.magnet_material, dc.accelerator_material})
     return out
 
 
@@ -194,8 +214,9 @@ class _Checker:
             return self.issues
         self.entity("trust_coalition", "coalition", s.trust_coalition, "coalitions")
         for cname, coal in s.coalitions.items():
-            for i, m in enumerate(coal.members):
-                self.country(f"coalitions.{cname}.members.{i}.country", m.country)
+            for tier in ("members", "partners", "of_concern"):
+                for i, m in enumerate(getattr(coal, tier)):
+                    self.country(f"coalitions.{cname}.{tier}.{i}.country", m.country)
         for name, basket in s.baskets.items():
             for mat in basket.shares:
                 self.material(f"baskets.{name}.shares.{mat}", mat)
@@ -219,6 +240,7 @@ class _Checker:
                 )
         self._facilities()
         self._consumers()
+        self._contracts()
         for name, pol in s.policies.trusted_sourcing.items():
             for i, code in enumerate(pol.countries):
                 self.country(f"policies.trusted_sourcing.{name}.countries.{i}", code)
@@ -275,6 +297,44 @@ class _Checker:
                 self.material(f"stockpiles.{name}.material", pile.material)
                 for i, code in enumerate(pile.provenance):
                     self.country(f"stockpiles.{name}.provenance.{i}", code)
+                if pile.ban_exporter is not None:
+                    self.country(f"stockpiles.{name}.ban_exporter", pile.ban_exporter)
+                for i, buyer in enumerate(pile.eligible):
+                    self.buyer_of(f"stockpiles.{name}.eligible.{i}", buyer, name, pile.material)
+
+    def buyer_of(
+        self, path: str, buyer: str, supplier: str, material: str, supplier_path: str = ""
+    ) -> None:
+        """``buyer`` must be an enabled buyer of ``material`` that ``supplier`` can reach."""
+        buyers = buyers_of(self.s)
+        if buyer not in buyers:
+            self.issues.append((path, _unknown("buyer", buyer, buyers)))
+            return
+        country, wants = buyers[buyer]
+        if material not in wants:
+            self.issues.append(
+                (
+                    path,
+                    f"buyer {shown_id(buyer)} does not buy {shown_id(material)} "
+                    f"(it buys: {choices(sorted(wants))})",
+                )
+            )
+            return
+        path = supplier_path or path
+        before = len(self.issues)
+        self.suppliers(path, [supplier], material, country)
+        # suppliers() names list items; here the path is the single field itself
+        self.issues[before:] = [(path, msg) for _, msg in self.issues[before:]]
+
+    def _contracts(self) -> None:
+        for name, c in self.s.contracts.items():
+            if not c.enabled:
+                continue
+            path = f"contracts.{name}"
+            self.material(f"{path}.material", c.material)
+            self.buyer_of(f"{path}.buyer", c.buyer, c.supplier, c.material, f"{path}.supplier")
+            if c.start is not None and c.end is not None and c.end <= c.start:
+                self.issues.append((f"{path}.end", "is not after the contract's start"))
 
     def _consumers(self) -> None:
         s = self.s

@@ -53,6 +53,7 @@ __all__ = [
     "Basket",
     "Coalition",
     "CommittedLoad",
+    "Contract",
     "Country",
     "DataCenter",
     "DataCenterPipeline",
@@ -312,6 +313,8 @@ GigawattsPerYear = Annotated[
 ]
 #: Average load over connected capacity (never 0: energy would be undefined).
 Utilisation = Annotated[float, _NUM, StrictType(), Field(gt=0, le=1, allow_inf_nan=False)]
+#: A buyer's priority under shortage: tier 1 is served first, 9 last.
+SupplyTier = Annotated[int, _INT, StrictType(), Field(ge=1, le=9)]
 #: Servers: reviewers, study teams, factory slots (a whole number, at least 1).
 Count = Annotated[int, _INT, StrictType(), Field(ge=1), _at_most(limits.MAX_COUNT)]
 Backlog = Annotated[int, _INT, StrictType(), Field(ge=0), _at_most(limits.MAX_INITIAL_BACKLOG)]
@@ -608,13 +611,49 @@ class Membership(Strict):
 
 
 class Coalition(Entity):
+    """Countries by tier, with dates: ``members`` sign the coalition's declaration;
+    ``partners`` take part without signing; ``of_concern`` are countries of concern.
+    Every other country is neutral."""
+
     name: str
     members: list[Membership] = Field(default_factory=list)
+    partners: list[Membership] = Field(default_factory=list)
+    of_concern: list[Membership] = Field(default_factory=list)
+
+
+#: A country's standing towards the trust coalition on a given day.
+TrustTier = Literal["signatory", "partner", "neutral", "concern"]
+
+
+def _signatories_only() -> list[Literal["signatory", "partner", "neutral"]]:
+    return ["signatory"]
+
+
+class RulesOfOrigin(Strict):
+    """How a lot's origin, and so its trust, is decided.
+
+    Origin follows *substantial transformation*: every processing stage (mine,
+    separation, magnet making, fab) is a qualifying stage in its country, and a
+    lot carries the stages of its inputs, except inputs below
+    ``de_minimis_mass_share`` of the output's mass, which count as touched but
+    confer no origin. A lot is trusted on a day when every stage it carries is
+    in a country of one of ``trusted_tiers`` that day and no facility on that
+    path is a foreign entity of concern.
+    """
+
+    de_minimis_mass_share: Share = 0.0
+    trusted_tiers: list[Literal["signatory", "partner", "neutral"]] = Field(
+        default_factory=_signatories_only, min_length=1
+    )
+    source: str = Field("assumption: every input confers origin; signatories only", min_length=3)
 
 
 class Material(Strict):
     unit: Literal["t", "units", "t REO"]
     description: str = ""
+    unit_mass_t: Annotated[float, _NUM, StrictType(), Field(gt=0, allow_inf_nan=False)] | None = (
+        Field(None, description="mass of one unit, in t, for materials counted in units")
+    )
 
 
 class Basket(Entity):
@@ -973,6 +1012,17 @@ class Facility(Entity):
     cover_days: PositiveDays = Field(60.0, description="input stock target, days of use")
     reorder_days: Days = Field(30.0, description="reorder when cover falls below")
     trusted_only_from: Date | None = None
+    owner: str = Field("", description="who owns the facility (for the record)")
+    foreign_entity_of_concern: Flag = Field(
+        False,
+        description="owned or controlled by an entity of a country of concern: output that "
+        "passes through it is never trusted",
+    )
+    supply_tier: SupplyTier = Field(
+        2,
+        description="priority of this plant's input orders under shortage (1 first); "
+        "a contract may set another tier for one supplier",
+    )
 
     @model_validator(mode="after")
     def _planned_needs_build(self) -> Facility:
@@ -1074,16 +1124,57 @@ class Demand(Entity):
     cover_days: PositiveDays = 30.0
     reorder_days: Days = 15.0
     trusted_only_from: Date | None = None
+    supply_tier: SupplyTier = Field(
+        3, description="priority under shortage (1 first): the rest of the economy comes last"
+    )
 
 
 class Stockpile(Entity):
-    """A reserve that holds material and can be released from a date."""
+    """A strategic reserve with release rules.
+
+    It may ship from ``release_from`` once its trigger holds: ``"date"`` (from
+    that date on), ``"export_ban"`` (while ``ban_exporter`` bans exports of its
+    material to the buyer) or ``"shortage"`` (whenever an eligible buyer's other
+    suppliers fall short: it is always their last supplier). ``eligible`` names
+    the buyers who may draw; each gets the stockpile as its last supplier
+    without restating its list. ``release_t_per_year`` caps what it releases.
+    """
 
     country: str
     material: str
     initial: Amount
     release_from: Date
+    release_on: Literal["date", "export_ban", "shortage"] = "date"
+    ban_exporter: str | None = None
+    release_t_per_year: AmountPerYear | None = None
+    eligible: list[str] = Field(default_factory=list)
     provenance: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ban_names_exporter(self) -> Stockpile:
+        if (self.release_on == "export_ban") != (self.ban_exporter is not None):
+            raise ValueError('give ban_exporter exactly when release_on = "export_ban"')
+        return self
+
+
+class Contract(Entity):
+    """An offtake contract: ``buyer`` takes ``material`` from ``supplier`` at ``tier``.
+
+    Under shortage a supplier's stock goes to the highest tier first (1), then
+    pro rata by what each buyer still needs within a tier. The contract holds
+    from ``start`` to ``end`` (the whole run if not given) and, with
+    ``t_per_year``, for that volume only: beyond it the buyer falls back to its
+    own ``supply_tier``. A supplier the buyer does not list is added as its
+    last supplier, so a new contract never restates a buyer's list.
+    """
+
+    buyer: str
+    supplier: str
+    material: str
+    tier: SupplyTier = 1
+    t_per_year: AmountPerYear | None = None
+    start: Date | None = None
+    end: Date | None = None
 
 
 class Phase(Strict):
@@ -1127,6 +1218,11 @@ class DataCenter(Entity):
     colocated_generation_share: Share = 0.0
     colocated_build_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
     designated_site: Flag = False
+    supply_tier: SupplyTier = Field(
+        1,
+        description="priority of the phases' magnet and accelerator orders under shortage "
+        "(1 first): equipment for data centres is served before the rest of the economy",
+    )
     phases: list[Phase] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -1146,6 +1242,11 @@ class TrustedSourcing(Entity):
     materials: list[str] = Field(min_length=1)
     start: Date
     audit_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    qualifying_tiers: list[Literal["signatory", "partner", "neutral"]] | None = Field(
+        None,
+        description="tiers whose stages qualify under this mandate (none: the scenario's "
+        "rules_of_origin.trusted_tiers)",
+    )
 
 
 class Policies(Strict):
@@ -1163,6 +1264,7 @@ class Scenario(Strict):
     extends: str | None = None
     time: TimeSettings
     trust_coalition: str
+    rules_of_origin: RulesOfOrigin = Field(default_factory=RulesOfOrigin)
     countries: dict[Id, Country]
     coalitions: dict[Id, Coalition] = Field(default_factory=dict)
     materials: dict[Id, Material]
@@ -1180,6 +1282,7 @@ class Scenario(Strict):
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
     demands: dict[Id, Demand] = Field(default_factory=dict)
     datacenters: dict[Id, DataCenter] = Field(default_factory=dict)
+    contracts: dict[Id, Contract] = Field(default_factory=dict)
     policies: Policies = Field(default_factory=Policies)
 
     def facility_tables(self) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from paxsim.models.facility import InputSlot, ProducingFacility
 from paxsim.models.scenario import Basket
 from paxsim.models.scenario import SeparationPlant as SeparationSpec
 from paxsim.models.streams import Entity, Purpose
+from paxsim.models.trust import stage_tags
 
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
@@ -41,6 +42,7 @@ class SeparationPlant(ProducingFacility):
         self.qualified = set(spec.suppliers if spec.qualified is None else spec.qualified)
         self.qualifying: set[str] = set()
         self.heavy = set(spec.heavy_materials)
+        self._stage = stage_tags(spec.country, spec.foreign_entity_of_concern)
         self._heavy_day = (
             chain.ctx.calendar.to_days(spec.heavy_from) if spec.heavy_from is not None else 0.0
         )
@@ -77,11 +79,11 @@ class SeparationPlant(ProducingFacility):
             self.short_since_sample += feed - slot.stock.level
         parts = self.consume(slot, feed)
         heavy_ok = self.heavy_now()
-        own = self.country
+        own = self._stage
         yield_ = self.spec.recovery_yield
         for (grade, tags), qty in parts:
             shares = self.baskets.get(grade, {})
-            key = ("", tags | {own})
+            key = ("", tags | own)
             for material, share in shares.items():
                 if share <= 0 or (material in self.heavy and not heavy_ok):
                     continue

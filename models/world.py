@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from paxsim.models.allocation import Allocation
 from paxsim.models.chain import Chain, Gates
 from paxsim.models.context import SimContext
 from paxsim.models.culprits import CulpritTracer
@@ -46,7 +47,7 @@ from paxsim.models.separation import SeparationPlant
 from paxsim.models.sourcing_rules import SourcingRules
 from paxsim.models.stockpile import StockpileFacility
 from paxsim.models.transformers import TransformerFactory
-from paxsim.models.trust import Trust
+from paxsim.models.trust import Trust, stage_tags, touched_only
 from paxsim.sim.calendar import SimCalendar
 from paxsim.sim.environment import CountingEnvironment
 from paxsim.sim.queues import KnownServiceQueue, QueueLog
@@ -91,13 +92,23 @@ class World:
             step_days=scenario.time.step_days,
             queue_log=self.queue_log,
         )
-        trust = Trust(scenario.coalitions[scenario.trust_coalition], self.calendar)
+        trust = Trust(
+            scenario.coalitions[scenario.trust_coalition],
+            self.calendar,
+            scenario.rules_of_origin,
+        )
         self.ledger = Ledger()
         self.recorder = Recorder(self.env, trust, record)
         self.gates = self._build_gates()
         self.facilities: dict[str, ProducingFacility] = {}
         self.tracer = CulpritTracer(self.facilities)
-        rules = SourcingRules(scenario.policies.trusted_sourcing, trust, self.calendar)
+        rules = SourcingRules(
+            scenario.policies.trusted_sourcing,
+            trust,
+            self.calendar,
+            {m: spec.unit_mass_t for m, spec in scenario.materials.items() if spec.unit_mass_t},
+        )
+        self.allocation = Allocation(scenario.contracts, self.calendar, scenario.time.step_days)
         self.logistics = Logistics(
             self.ctx,
             scenario.lanes,
@@ -107,6 +118,7 @@ class World:
             self.recorder,
             rules,
             self.tracer,
+            self.allocation,
         )
         self.production = ProductionTick(self.env, scenario.time.step_days)
         self.chain = Chain(
@@ -181,7 +193,7 @@ class World:
             if fab.enabled:
                 self.facilities[name] = Fab(chain, name, fab)
         self.stockpiles = {
-            name: StockpileFacility(self.ledger, self.calendar, name, spec)
+            name: StockpileFacility(self.ledger, self.calendar, name, spec, self.gates.regimes)
             for name, spec in s.stockpiles.items()
             if spec.enabled
         }
@@ -195,20 +207,53 @@ class World:
             for name, spec in s.datacenters.items()
             if spec.enabled
         }
+        self._add_contracted_suppliers()
+
+    def _supplier_lists(self) -> dict[tuple[str, str], list[str]]:
+        """Every buyer's supplier list by (buyer, material): the lists sourcing reads."""
+        lists: dict[tuple[str, str], list[str]] = {}
+        for name, fac in self.facilities.items():
+            for material, slot in fac.inputs.items():
+                lists[(name, material)] = slot.suppliers
+        for name, dem in self.demands.items():
+            lists[(name, dem.spec.material)] = dem.slot.suppliers
+        for name, dc in self.datacenters.items():
+            lists[(name, dc.spec.magnet_material)] = dc.magnet_suppliers
+            lists[(name, dc.spec.accelerator_material)] = dc.accelerator_suppliers
+        return lists
+
+    def _add_contracted_suppliers(self) -> None:
+        """A contract's supplier, and a stockpile for its eligible buyers, join the buyer's
+        list as its last suppliers: nobody restates a list to add one."""
+        lists = self._supplier_lists()
+        extra: list[tuple[str, str, str]] = [
+            (c.buyer, c.material, c.supplier) for c in self.scenario.contracts.values() if c.enabled
+        ]
+        for name, pile in self.stockpiles.items():
+            extra += [(buyer, pile.spec.material, name) for buyer in pile.spec.eligible]
+        for buyer, material, supplier in extra:
+            names = lists.get((buyer, material))
+            if names is not None and supplier not in names:
+                names.append(supplier)
 
     def typical_key(self, supplier: str, material: str, depth: int = 8) -> PoolKey:
-        """The pool a supplier's output usually falls in: its first-choice chain upstream."""
+        """The pool a supplier's output usually falls in: its first-choice chain upstream,
+        with origin stages carried as production would carry them."""
         sup = self.logistics.suppliers[supplier]
-        tags: set[str] = {sup.country}
         if isinstance(sup, StockpileFacility):
-            return ("", frozenset(sup.spec.provenance or [sup.country]))
+            countries = sup.spec.provenance or [sup.country]
+            return ("", frozenset(countries) | frozenset("@" + c for c in countries))
+        feoc = isinstance(sup, ProducingFacility) and sup.spec.foreign_entity_of_concern
+        tags: set[str] = set(stage_tags(sup.country, feoc))
         if isinstance(sup, Mine):
             return (sup.spec.basket, frozenset(tags))
         if depth > 0 and isinstance(sup, ProducingFacility):
             for slot in sup.inputs.values():
                 if slot.suppliers:
                     _, up = self.typical_key(slot.suppliers[0], slot.material, depth - 1)
-                    tags |= up
+                    output = getattr(sup.spec, "output", material)
+                    confers = self.chain.rules.confers_origin(output, slot.per_unit)
+                    tags |= up if confers else touched_only(up)
         return ("", frozenset(tags))
 
     def _warm_start(self) -> None:

@@ -428,6 +428,7 @@ def format_comparison(comparison: Comparison) -> str:
                 for d, h in zip(diffs["p_on_time_diff"], diffs["p_on_time_halfwidth"], strict=True)
             ],
             "var ratio": diffs["variance_ratio"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
+            "not moved because": diffs["binding_constraint"],
         }
     )
     cap = comparison.capacity_differences()

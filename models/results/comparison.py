@@ -75,11 +75,43 @@ class Comparison:
         days = days.rename(columns={"diff": "online_day_diff", "halfwidth": "online_day_halfwidth"})
         out = days.merge(ontime, on="phase_id", how="left").merge(first, on="phase_id", how="left")
         order = pd.unique(a["phase_id"])  # scenario order, as in phase_summary
-        return (
+        out = (
             out.set_index("phase_id")
             .reindex([p for p in order if p in set(out["phase_id"])])
             .reset_index()
         )
+        out["binding_constraint"] = self._binding(out, b)
+        return out
+
+    def _binding(self, diffs: pd.DataFrame, policy: pd.DataFrame) -> list[str]:
+        """Where the lever did not move a phase, what held it instead (in the policy run).
+
+        A difference whose interval includes 0 is "not moved"; the answer is the
+        phase's largest delay cause under the policy, or that it was never
+        online, so a lever that acts upstream of something else says so.
+        """
+        top = self.policy._top_causes(list(diffs["phase_id"]), k=1)
+        never = policy.groupby("phase_id")["online_day"].apply(lambda s: bool(s.isna().all()))
+        out = []
+        for phase, diff, half, cause in zip(
+            diffs["phase_id"],
+            diffs["online_day_diff"],
+            diffs["online_day_halfwidth"],
+            top,
+            strict=True,
+        ):
+            moved = diff != 0 and (math.isnan(half) or abs(diff) > half)
+            if moved:
+                out.append("")
+            elif never.get(phase, False):
+                out.append("not online by the horizon in the policy run")
+            elif cause.startswith(("plan_optimism", "unused_float")):
+                out.append("no constraint: the plan itself was optimistic")
+            elif cause:
+                out.append(f"critical path: {cause.split(' ')[0]}")
+            else:
+                out.append("on plan in both runs")
+        return out
 
     def capacity_differences(self, confidence: float = 0.95) -> pd.DataFrame:
         """AI MW online at year end, by region (and 'all'), policy - base, paired."""

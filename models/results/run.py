@@ -286,6 +286,7 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
                             "detail": seg.detail,
                         }
                     )
+            row |= _trusted_shares(project, pid)
             rows.append(row)
     projects = pd.DataFrame(rows)
     if not projects.empty:
@@ -306,6 +307,21 @@ def _projects(world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
         ],
     )
     return projects, critical
+
+
+def _trusted_shares(project: Any, pid: str) -> dict[str, float]:
+    """Of the magnets and accelerators a phase received, the share trusted on arrival
+    (NaN where nothing arrived)."""
+    out = {}
+    for label, material in (
+        ("magnet", project.spec.magnet_material),
+        ("accelerator", project.spec.accelerator_material),
+    ):
+        order = project.orders.get((pid, material))
+        got = order.received if order is not None else 0.0
+        share = order.trusted / got if order is not None and got > 0 else np.nan
+        out[f"{label}_trusted_share"] = share
+    return out
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:

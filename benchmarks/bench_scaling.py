@@ -60,7 +60,7 @@ def with_end(scenario: Scenario, end: date) -> Scenario:
 
 
 def facilities(scenario: Scenario) -> int:
-    kinds = ("mines", "separation_plants", "magnet_makers", "fabs", "datacenters")
+    kinds = ("mines", "separation_plants", "metal_plants", "magnet_makers", "fabs", "datacenters")
     return sum(len(getattr(scenario, kind, {}) or {}) for kind in kinds)
 
 

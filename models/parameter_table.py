@@ -81,6 +81,7 @@ SECTIONS: tuple[str, ...] = (
     "fabs",
     "lanes",
     "magnet_makers",
+    "metal_plants",
     "mines",
     "policies.trusted_sourcing",
     "rules_of_origin",

@@ -33,6 +33,7 @@ SECTIONS = (
     "export_controls",
     "mines",
     "separation_plants",
+    "metal_plants",
     "magnet_makers",
     "fabs",
     "stockpiles",
@@ -78,9 +79,10 @@ def products_of(scenario: Scenario) -> dict[str, set[str]]:
         if plant.enabled:
             heavy = set(plant.heavy_materials)
             out[name] = {m for m in basket_materials if plant.heavy_capable or m not in heavy}
-    for name, maker in scenario.magnet_makers.items():
-        if maker.enabled:
-            out[name] = {maker.output}
+    for section in ("metal_plants", "magnet_makers"):
+        for name, maker in getattr(scenario, section).items():
+            if maker.enabled:
+                out[name] = {maker.output}
     for name, fab in scenario.fabs.items():
         if fab.enabled:
             out[name] = {fab.output}
@@ -96,7 +98,7 @@ def buyers_of(scenario: Scenario) -> dict[str, tuple[str, set[str]]]:
     for name, plant in scenario.separation_plants.items():
         if plant.enabled:
             out[name] = (plant.country, {plant.input})
-    for section in ("magnet_makers", "fabs"):
+    for section in ("metal_plants", "magnet_makers", "fabs"):
         for name, conv in getattr(scenario, section).items():
             if conv.enabled:
                 out[name] = (conv.country, set(conv.recipe))
@@ -158,7 +160,14 @@ class _Checker:
         self.need(name in self.s.materials, path, _unknown("material", name, self.s.materials))
 
     def _supplier_section(self, name: str) -> str | None:
-        for section in ("mines", "separation_plants", "magnet_makers", "fabs", "stockpiles"):
+        for section in (
+            "mines",
+            "separation_plants",
+            "metal_plants",
+            "magnet_makers",
+            "fabs",
+            "stockpiles",
+        ):
             if name in _section(self.s, section):
                 return section
         return None
@@ -272,7 +281,7 @@ class _Checker:
                     f"{shown_id(q)} is not one of this plant's suppliers "
                     f"({choices(plant.suppliers, q)})",
                 )
-        for section in ("magnet_makers", "fabs"):
+        for section in ("metal_plants", "magnet_makers", "fabs"):
             for name, conv in getattr(s, section).items():
                 if not conv.enabled:
                     continue

@@ -67,6 +67,7 @@ __all__ = [
     "Lane",
     "MagnetMaker",
     "Material",
+    "MetalPlant",
     "Mine",
     "Phase",
     "PrebuiltUpgrade",
@@ -1086,6 +1087,14 @@ class MagnetMaker(Converter):
     output: str = "ndfeb_magnet"
 
 
+class MetalPlant(Converter):
+    """Oxide to metal or alloy (NdPr oxide into NdPr metal by electrolysis), the stage
+    between separation and magnet making; ``capacity_t_per_year`` is metal out."""
+
+    capacity_t_per_year: AmountPerYear
+    output: str = "ndpr_metal"
+
+
 class Fab(Converter):
     """Accelerator output = wafer starts x AI share x good dies per wafer."""
 
@@ -1134,7 +1143,7 @@ class Stockpile(Entity):
 
     It may ship from ``release_from`` once its trigger holds: ``"date"`` (from
     that date on), ``"export_ban"`` (while ``ban_exporter`` bans exports of its
-    material to the buyer) or ``"shortage"`` (whenever an eligible buyer's other
+    material to the stockpile's own country) or ``"shortage"`` (whenever an eligible buyer's other
     suppliers fall short: it is always their last supplier). ``eligible`` names
     the buyers who may draw; each gets the stockpile as its last supplier
     without restating its list. ``release_t_per_year`` caps what it releases.
@@ -1277,6 +1286,7 @@ class Scenario(Strict):
     export_controls: dict[Id, ExportControl] = Field(default_factory=dict)
     mines: dict[Id, Mine] = Field(default_factory=dict)
     separation_plants: dict[Id, SeparationPlant] = Field(default_factory=dict)
+    metal_plants: dict[Id, MetalPlant] = Field(default_factory=dict)
     magnet_makers: dict[Id, MagnetMaker] = Field(default_factory=dict)
     fabs: dict[Id, Fab] = Field(default_factory=dict)
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
@@ -1290,6 +1300,7 @@ class Scenario(Strict):
         tables: dict[str, dict[str, Any]] = {
             "mines": self.mines,
             "separation_plants": self.separation_plants,
+            "metal_plants": self.metal_plants,
             "magnet_makers": self.magnet_makers,
             "fabs": self.fabs,
             "stockpiles": self.stockpiles,

@@ -36,7 +36,7 @@ from paxsim.models.facility import ProducingFacility
 from paxsim.models.grid import GridRegionGate
 from paxsim.models.ledger import Ledger
 from paxsim.models.logistics import Logistics, Supplier
-from paxsim.models.magnets import MagnetMaker
+from paxsim.models.magnets import MagnetMaker, MetalPlant
 from paxsim.models.mine import Mine
 from paxsim.models.permitting import PermitOffice
 from paxsim.models.phase_outcome import CAUSES, PhaseOutcome
@@ -186,6 +186,9 @@ class World:
         for name, plant in s.separation_plants.items():
             if plant.enabled:
                 self.facilities[name] = SeparationPlant(chain, name, plant, s.baskets)
+        for name, metal in s.metal_plants.items():
+            if metal.enabled:
+                self.facilities[name] = MetalPlant(chain, name, metal)
         for name, maker in s.magnet_makers.items():
             if maker.enabled:
                 self.facilities[name] = MagnetMaker(chain, name, maker)

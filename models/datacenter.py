@@ -20,6 +20,7 @@ date comes with its critical path and the days by cause.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,7 +37,7 @@ from paxsim.sim.stocks import Parts
 if TYPE_CHECKING:
     from paxsim.models.chain import Chain
 
-__all__ = ["DataCenterProject", "PhaseOrder"]
+__all__ = ["DataCenterProject", "PhaseOrder", "SiteSupply", "procure"]
 
 
 class PhaseOrder:
@@ -70,6 +71,8 @@ class PhaseOrder:
         self.received = 0.0
         self.arrivals: list[Milestone] = []
         self.done = env.event()
+        #: while everything is on its way the order sleeps until done or a lot is denied
+        self.wake: simpy.Event | None = None
 
     def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
         self.received += qty
@@ -85,6 +88,8 @@ class PhaseOrder:
 
     def denied(self, material: str, qty: float) -> None:
         self.sourced -= qty
+        if self.wake is not None and not self.wake.triggered:
+            self.wake.succeed()  # a lot came back: order again at once
 
 
 class DataCenterProject:
@@ -323,8 +328,6 @@ class DataCenterProject:
         lead: bool,
     ) -> Generator[simpy.Event, Any, Milestone]:
         """Source a one-off quantity until it has all arrived; returns its path."""
-        chain = self.chain
-        rules = chain.rules
         if qty <= 0:
             return ordered
         order = PhaseOrder(
@@ -332,40 +335,161 @@ class DataCenterProject:
             pid,
             self.country,
             qty,
-            chain.ledger.consumed,
+            self.chain.ledger.consumed,
             self.name,
             self.spec.supply_tier,
-            chain.recorder.trust,
+            self.chain.recorder.trust,
         )
         self.orders[(pid, material)] = order
-        transit_nominal = self.planned_transit(suppliers)
-        culprit = ""
-        step = chain.ctx.step_days
-        accept = rules.accept_filter(self.country, material, self._trusted_day, self.env.now)
-        while not order.done.triggered:
-            remaining = qty - order.sourced
-            if remaining > 1e-9:
-                path = ordered
-                if self.env.now > ordered.time:
-                    path = ordered.then(shortage_cause, self.env.now, 0.0, culprit)
-                result = chain.logistics.source(
-                    order, material, remaining, suppliers, accept, None, path, transit_nominal
-                )
-                order.sourced += result.got
-                if remaining - result.got > 1e-9:
-                    latest = chain.tracer.chain(result.reasons, material)
-                    self.waiting_on[pid] = f"{material}: {latest}"
-                    culprit = culprit or latest
-                    chain.recorder.shortage(
-                        pid, material, remaining - result.got, result.first_reason, "phase"
-                    )
-            yield self.env.any_of([order.done, self.env.timeout(step)])
-            accept = rules.accept_filter(self.country, material, self._trusted_day, self.env.now)
-        arrived = join(*order.arrivals) if order.arrivals else ordered
+        spec = self.spec
+        arrived = yield from procure(
+            self.chain,
+            order,
+            material,
+            suppliers,
+            ordered,
+            shortage_cause,
+            self._trusted_day,
+            self.planned_transit(suppliers),
+            self.waiting_on,
+        )
         if not lead:
             return arrived
-        rng = chain.ctx.stream(Entity.DATACENTER_PHASE, pid, Purpose.EQUIPMENT)
-        yield self.env.timeout(max(0.0, self.spec.equipment_lead_days.sample(rng)))
+        rng = self.chain.ctx.stream(Entity.DATACENTER_PHASE, pid, Purpose.EQUIPMENT)
+        yield self.env.timeout(max(0.0, spec.equipment_lead_days.sample(rng)))
         return arrived.then(
-            "equipment_manufacture", self.env.now, self.spec.equipment_lead_days.median()
+            "equipment_manufacture", self.env.now, spec.equipment_lead_days.median()
         )
+
+
+def procure(
+    chain: Chain,
+    order: PhaseOrder,
+    material: str,
+    suppliers: list[str],
+    ordered: Milestone,
+    shortage_cause: str,
+    trusted_day: float | None,
+    transit_nominal: float,
+    waiting_on: dict[str, str] | None = None,
+) -> Generator[simpy.Event, Any, Milestone]:
+    """Ask the suppliers every step until the whole order has arrived; returns its path.
+
+    Each attempt obeys the buyer's tier and the trusted-only rules in force on
+    that day; what is still missing is a shortage, traced upstream.
+    """
+    env = chain.ctx.env
+    rules = chain.rules
+    culprit = ""
+    step = chain.ctx.step_days
+    pid = order.name
+    accept = rules.accept_filter(order.country, material, trusted_day, env.now)
+    while not order.done.triggered:
+        remaining = order.qty - order.sourced
+        if remaining > 1e-9:
+            path = ordered
+            if env.now > ordered.time:
+                path = ordered.then(shortage_cause, env.now, 0.0, culprit)
+            result = chain.logistics.source(
+                order, material, remaining, suppliers, accept, None, path, transit_nominal
+            )
+            order.sourced += result.got
+            if remaining - result.got > 1e-9:
+                latest = chain.tracer.chain(result.reasons, material)
+                if waiting_on is not None:
+                    waiting_on[pid] = f"{material}: {latest}"
+                culprit = culprit or latest
+                chain.recorder.shortage(
+                    pid, material, remaining - result.got, result.first_reason, "phase"
+                )
+        if order.qty - order.sourced <= 1e-9:
+            # Everything is shipped: sleep until it has all arrived or a lot is denied.
+            order.wake = env.event()
+            yield env.any_of([order.done, order.wake])
+            order.wake = None
+        else:
+            yield env.any_of([order.done, env.timeout(step)])
+        accept = rules.accept_filter(order.country, material, trusted_day, env.now)
+    return join(*order.arrivals) if order.arrivals else ordered
+
+
+class SiteSupply:
+    """Magnets and accelerators for one region's pipeline sites, ordered when a site commits.
+
+    The same sourcing as a named phase (its tier, the trusted-only rules, export
+    licences, transit); a site is *equipped* when its magnets have arrived and
+    been built into equipment (``equipment_lead_days``) and its accelerators
+    have arrived. Orders are kept, so each site's trusted shares can be reported.
+    """
+
+    def __init__(self, chain: Chain, region: str, country: str, pipeline: Any) -> None:
+        self.chain = chain
+        self.env = chain.ctx.env
+        self.region = region
+        self.country = country
+        self.spec = pipeline
+        self.orders: dict[tuple[str, str], PhaseOrder] = {}
+        self.magnet_suppliers = list(pipeline.magnet_suppliers)
+        self.accelerator_suppliers = list(pipeline.accelerator_suppliers)
+
+    @property
+    def orders_anything(self) -> bool:
+        return self.spec.magnet_t_per_mw > 0 or self.spec.accelerators_per_mw > 0
+
+    def equip(self, site_id: str, it_mw: float) -> Generator[simpy.Event, Any, float]:
+        """A process: order both, wait for them (and the equipment build); return the day."""
+        spec = self.spec
+        start = Milestone.origin(self.env.now)
+        waits = []
+        for material, qty, suppliers, cause in (
+            (
+                spec.magnet_material,
+                it_mw * spec.magnet_t_per_mw,
+                self.magnet_suppliers,
+                "magnet_shortage",
+            ),
+            (
+                spec.accelerator_material,
+                it_mw * spec.accelerators_per_mw,
+                self.accelerator_suppliers,
+                "accelerator_shortage",
+            ),
+        ):
+            if qty <= 0:
+                continue
+            order = PhaseOrder(
+                self.env,
+                site_id,
+                self.country,
+                qty,
+                self.chain.ledger.consumed,
+                f"{self.region}:pipeline",
+                spec.supply_tier,
+                self.chain.recorder.trust,
+            )
+            self.orders[(site_id, material)] = order
+            transit = _median_transit(self.chain, suppliers, self.country)
+            waits.append(
+                self.env.process(
+                    procure(self.chain, order, material, suppliers, start, cause, None, transit)
+                )
+            )
+        if waits:
+            yield self.env.all_of(waits)
+        if spec.magnet_t_per_mw > 0:
+            rng = self.chain.ctx.stream(Entity.DATACENTER_PHASE, site_id, Purpose.EQUIPMENT)
+            yield self.env.timeout(max(0.0, spec.equipment_lead_days.sample(rng)))
+        return float(self.env.now)
+
+    def trusted_share(self, site_id: str, material: str) -> float:
+        order = self.orders.get((site_id, material))
+        if order is None or order.received <= 0:
+            return math.nan
+        return order.trusted / order.received
+
+
+def _median_transit(chain: Chain, suppliers: list[str], country: str) -> float:
+    if not suppliers:
+        return 0.0
+    first = chain.logistics.suppliers[suppliers[0]]
+    return chain.logistics.transit_dist(first.country, country).median()

@@ -249,6 +249,7 @@ class _Checker:
                 )
         self._facilities()
         self._consumers()
+        self._pipelines()
         self._contracts()
         for name, pol in s.policies.trusted_sourcing.items():
             for i, code in enumerate(pol.countries):
@@ -310,6 +311,12 @@ class _Checker:
                     self.country(f"stockpiles.{name}.ban_exporter", pile.ban_exporter)
                 for i, buyer in enumerate(pile.eligible):
                     self.buyer_of(f"stockpiles.{name}.eligible.{i}", buyer, name, pile.material)
+                self.suppliers(
+                    f"stockpiles.{name}.replenish_from",
+                    pile.replenish_from,
+                    pile.material,
+                    pile.country,
+                )
 
     def buyer_of(
         self, path: str, buyer: str, supplier: str, material: str, supplier_path: str = ""
@@ -334,6 +341,28 @@ class _Checker:
         self.suppliers(path, [supplier], material, country)
         # suppliers() names list items; here the path is the single field itself
         self.issues[before:] = [(path, msg) for _, msg in self.issues[before:]]
+
+    def _pipelines(self) -> None:
+        """A pipeline's magnet and accelerator suppliers, like a data centre's."""
+        for name, region in self.s.grid.items():
+            pipe = region.datacenter_pipeline
+            if not region.enabled or pipe is None:
+                continue
+            path = f"grid.{name}.datacenter_pipeline"
+            self.material(f"{path}.magnet_material", pipe.magnet_material)
+            self.material(f"{path}.accelerator_material", pipe.accelerator_material)
+            self.suppliers(
+                f"{path}.magnet_suppliers",
+                pipe.magnet_suppliers,
+                pipe.magnet_material,
+                region.country,
+            )
+            self.suppliers(
+                f"{path}.accelerator_suppliers",
+                pipe.accelerator_suppliers,
+                pipe.accelerator_material,
+                region.country,
+            )
 
     def _contracts(self) -> None:
         for name, c in self.s.contracts.items():

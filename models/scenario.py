@@ -816,9 +816,37 @@ class DataCenterPipeline(Strict):
     )
     utilisation: Utilisation
     pue: Annotated[float, _NUM, StrictType(), Field(ge=1.0, le=3.0, allow_inf_nan=False)] = 1.3
+    magnet_t_per_mw: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(ge=0, allow_inf_nan=False),
+        _at_most(limits.MAX_MAGNET_T_PER_MW),
+    ] = Field(0.0, description="magnets a committed site orders per IT MW (0: none)")
+    magnet_material: str = "ndfeb_magnet"
+    magnet_suppliers: list[str] = Field(default_factory=list)
+    equipment_lead_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
+    accelerators_per_mw: Annotated[
+        float,
+        _NUM,
+        StrictType(),
+        Field(ge=0, allow_inf_nan=False),
+        _at_most(limits.MAX_ACCELERATORS_PER_MW),
+    ] = Field(0.0, description="accelerators a committed site orders per IT MW (0: none)")
+    accelerator_material: str = "accelerator"
+    accelerator_suppliers: list[str] = Field(default_factory=list)
+    supply_tier: SupplyTier = 1
     source: str = Field(min_length=3)
     sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _orders_have_suppliers(self) -> DataCenterPipeline:
+        if self.magnet_t_per_mw > 0 and not self.magnet_suppliers:
+            raise ValueError("magnet_t_per_mw > 0 needs magnet_suppliers")
+        if self.accelerators_per_mw > 0 and not self.accelerator_suppliers:
+            raise ValueError("accelerators_per_mw > 0 needs accelerator_suppliers")
+        return self
 
 
 class PrebuiltUpgrade(Strict):
@@ -1158,11 +1186,19 @@ class Stockpile(Entity):
     release_t_per_year: AmountPerYear | None = None
     eligible: list[str] = Field(default_factory=list)
     provenance: list[str] = Field(default_factory=list)
+    replenish_t_per_year: AmountPerYear | None = Field(
+        None,
+        description="while it is not releasing, buy back up to ``initial`` at this rate from "
+        "``replenish_from`` (last in line: tier 9)",
+    )
+    replenish_from: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ban_names_exporter(self) -> Stockpile:
         if (self.release_on == "export_ban") != (self.ban_exporter is not None):
             raise ValueError('give ban_exporter exactly when release_on = "export_ban"')
+        if (self.replenish_t_per_year is None) != (not self.replenish_from):
+            raise ValueError("give replenish_t_per_year and replenish_from together")
         return self
 
 

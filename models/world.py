@@ -28,7 +28,7 @@ from paxsim.models.allocation import Allocation
 from paxsim.models.chain import Chain, Gates
 from paxsim.models.context import SimContext
 from paxsim.models.culprits import CulpritTracer
-from paxsim.models.datacenter import DataCenterProject
+from paxsim.models.datacenter import DataCenterProject, SiteSupply
 from paxsim.models.demand import DemandSink
 from paxsim.models.export_control import ExportRegime, ExportRegimes
 from paxsim.models.fab import Fab
@@ -210,7 +210,20 @@ class World:
             for name, spec in s.datacenters.items()
             if spec.enabled
         }
+        self._supply_pipeline_sites()
         self._add_contracted_suppliers()
+
+    def _supply_pipeline_sites(self) -> None:
+        """Pipeline sites that order magnets or accelerators get a SiteSupply of their region."""
+        self.site_supplies: dict[str, SiteSupply] = {}
+        for name, gate in self.gates.grid.items():
+            pipe = gate.spec.datacenter_pipeline
+            if gate.pipeline is None or pipe is None:
+                continue
+            supply = SiteSupply(self.chain, name, gate.spec.country, pipe)
+            if supply.orders_anything:
+                gate.pipeline.supply = supply
+                self.site_supplies[name] = supply
 
     def _supplier_lists(self) -> dict[tuple[str, str], list[str]]:
         """Every buyer's supplier list by (buyer, material): the lists sourcing reads."""
@@ -287,6 +300,10 @@ class World:
                 fac.start()
             for dem in self.demands.values():
                 self.production.add_sink(dem)
+            for pile in self.stockpiles.values():
+                if pile.spec.replenish_t_per_year is not None:
+                    pile.replenish_with(self.logistics)
+                    self.production.add_sink(pile)
             for dc in self.datacenters.values():
                 dc.start()
             self.production.start()

@@ -185,3 +185,52 @@ def test_a_release_cap_limits_what_the_stockpile_ships() -> None:
     out = float(ship.loc[ship["supplier"] == "reserve", "qty"].sum())
     years = (scenario.time.end - scenario.time.start).days / 365.25
     assert 0 < out <= 100.0 * years + 100.0 / 12 + 1e-6
+
+
+def _reserve_bought(overrides: list[str], seed: int = 4) -> tuple[float, float]:
+    """(what the reserve bought back, what it released) over the run."""
+    from paxsim.models.world import World
+
+    world = World(load_scenario(TINY, overrides), seed).run()
+    pile = world.stockpiles["reserve"]
+    return pile.bought_t, pile.released_t
+
+
+def test_a_drawn_reserve_refills_from_spare_supply_but_never_from_buyers_in_need() -> None:
+    # Short while the campus orders, plenty from mid-2026: the reserve buys itself back.
+    campus_short = [
+        *SCARCE,
+        "magnet_makers.aa_magnets.capacity_changes="
+        '[{date = 2026-06-01, capacity = 40000, source = "assumption: test"}]',
+    ]
+    bought, released = _reserve_bought(
+        [
+            *campus_short,
+            _pile(release_on="shortage", replenish_t_per_year=600.0, replenish_from=["aa_magnets"]),
+        ]
+    )
+    assert released > 0
+    assert 0 < bought <= released + 1e-6  # refills what it gave, never more than its size
+    # Scarce magnets: everyone else needs them first, so the reserve buys nothing back.
+    bought_scarce, released_scarce = _reserve_bought(
+        [
+            *SCARCE,
+            _pile(release_on="shortage", replenish_t_per_year=600.0, replenish_from=["aa_magnets"]),
+        ]
+    )
+    assert released_scarce > 0
+    assert bought_scarce == pytest.approx(0.0, abs=1e-6)
+
+
+def test_replenishment_needs_a_rate_and_suppliers_together() -> None:
+    with pytest.raises(ValidationError, match="replenish_t_per_year and replenish_from"):
+        Stockpile.model_validate(
+            {
+                "country": "BB",
+                "material": "m",
+                "initial": 1.0,
+                "release_from": dt.date(2025, 1, 1),
+                "replenish_t_per_year": 10.0,
+                "source": "assumption: test",
+            }
+        )

@@ -121,3 +121,22 @@ def test_recycling_recovers_oxides_and_more_scrap_means_more_us_oxide() -> None:
     assert _output(more, recycler, "ndpr_oxide", years) > got
     # the recovered Dy is real heavy-REE supply outside China
     assert _output(base, recycler, "dy_oxide", years) > 0
+
+
+def test_pipeline_sites_after_2027_order_magnets_and_the_mandate_binds_them() -> None:
+    """The national pipelines give the mill data centres to act on after 2027."""
+    after = 365.25 * 3 + 1  # committed from 2028 on (the mandate's start)
+    base = _run("default", 0).pipeline_requests
+    mandate = _run(f"{SCENARIOS}/trusted_sourcing_2028.toml", 0).pipeline_requests
+    us_jp_late = (base["committed"] >= after) & base["country"].isin(["US", "JP"])
+    assert us_jp_late.sum() > 20  # sites keep committing after 2027
+    shares = base.loc[us_jp_late, "magnet_trusted_share"].dropna()
+    assert len(shares) and (shares < 1).any()  # untrusted magnets reach them without it
+    late = (mandate["committed"] >= after) & mandate["country"].isin(["US", "JP"])
+    bound = mandate.loc[late, "magnet_trusted_share"].dropna()
+    assert (bound == 1.0).all()  # with it, only trusted lots
+    # and the constraint costs time: fewer of those sites are equipped by the horizon
+    assert (
+        mandate.loc[late, "equipped"].notna().mean()
+        < base.loc[us_jp_late, "equipped"].notna().mean()
+    )

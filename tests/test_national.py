@@ -25,6 +25,7 @@ from paxsim.sim.calendar import DAYS_PER_YEAR
 from paxsim.sim.records import RecordList
 
 HORIZON = 10 * 365.25
+NAN3 = (math.nan, math.nan, math.nan)  # equipped, trusted shares: not used by the table
 
 
 def _pipeline(**fields: Any) -> dict[str, Any]:
@@ -231,8 +232,8 @@ def test_national_table_adds_installed_base_sites_and_campuses_by_year() -> None
     stock = scenario.countries["US"].datacenter_stock
     pipeline = pd.DataFrame(
         [
-            ("ercot", "US", "s1", 1000.0, 0.0, 0.0, 100.0, 365.0 + 182.0, math.nan, "online"),
-            ("ercot", "US", "s2", 500.0, 0.0, 0.0, math.nan, math.nan, math.nan, "pending"),
+            ("ercot", "US", "s1", 1000.0, 0.0, 0.0, 100.0, 547.0, math.nan, "online", *NAN3),
+            ("ercot", "US", "s2", 500.0, 0.0, 0.0, math.nan, math.nan, math.nan, "pending", *NAN3),
         ],
         columns=list(PIPELINE_COLUMNS),
     )

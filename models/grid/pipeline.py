@@ -17,7 +17,8 @@ built from.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import simpy
 
@@ -46,6 +47,9 @@ PIPELINE_COLUMNS = (
     "online",
     "assigned_cost_usd_per_kw",
     "outcome",
+    "equipped",
+    "magnet_trusted_share",
+    "accelerator_trusted_share",
 )
 
 
@@ -77,6 +81,9 @@ class PipelineSites:
         self.pipeline = pipeline
         self.table = table if table is not None else RecordList(PIPELINE_COLUMNS)
         self._live: dict[int, GridRequest] = {}
+        #: set by the world when sites order magnets and accelerators (SiteSupply)
+        self.supply: Any = None
+        self._equipping: dict[int, simpy.Process] = {}
         path = request_rate_path(pipeline, ctx.calendar.to_days)
         self.times: Iterator[float] = piecewise_poisson_times(
             ctx.stream(Entity.GRID, region, Purpose.ARRIVALS, KIND), path, ctx.horizon_days
@@ -122,6 +129,9 @@ class PipelineSites:
                         day if inside else math.nan,
                         math.nan,
                         "online" if inside else "pending",
+                        math.nan,
+                        math.nan,
+                        math.nan,
                     )
                 )
                 count += 1
@@ -130,13 +140,25 @@ class PipelineSites:
         self._live[id(req)] = req
 
     def commit(self, req: GridRequest, build_days: float) -> None:
-        """The site commits (capacity allocated, or its upgrade share accepted) and builds."""
+        """The site commits (capacity allocated, or its upgrade share accepted), builds,
+        and orders its magnets and accelerators."""
         req.committed = self.env.now
         req.site_ready = self.env.now + build_days
+        supply = self.supply
+        if supply is not None and supply.orders_anything:
+            it_mw = req.mw / self.pipeline.pue
+            self._equipping[id(req)] = self.env.process(supply.equip(self._site_id(req), it_mw))
+
+    def _site_id(self, req: GridRequest) -> str:
+        return f"{self.region}/{req.request_id}"
 
     def energized(self, req: GridRequest) -> None:
-        """Online once its building is also done (now, or when it finishes)."""
+        """Online once its building is done and its equipment is in (now, or when they are)."""
         env = self.env
+        equipping = self._equipping.get(id(req))
+        if equipping is not None:
+            env.process(self._finish(req, equipping))
+            return
         wait = req.site_ready - env.now
         if wait <= 0:
             self._record(req, env.now, "online")
@@ -146,6 +168,16 @@ class PipelineSites:
             self._record(req, env.now, "online")
 
         env.timeout(wait).callbacks.append(built)
+
+    def _finish(
+        self, req: GridRequest, equipping: simpy.Process
+    ) -> Generator[simpy.Event, Any, None]:
+        wait = req.site_ready - self.env.now
+        if wait > 0:
+            yield self.env.timeout(wait)
+        if not equipping.triggered:
+            yield equipping
+        self._record(req, self.env.now, "online")
 
     def left(self, req: GridRequest, outcome: str) -> None:
         self._record(req, math.nan, outcome)
@@ -157,6 +189,16 @@ class PipelineSites:
 
     def _record(self, req: GridRequest, online: float, outcome: str) -> None:
         self._live.pop(id(req), None)
+        equipping = self._equipping.pop(id(req), None)
+        equipped = math.nan
+        if equipping is not None and equipping.triggered:
+            equipped = float(equipping.value or 0.0)
+        supply = self.supply
+        magnets = accelerators = math.nan
+        if supply is not None:
+            site = self._site_id(req)
+            magnets = supply.trusted_share(site, supply.spec.magnet_material)
+            accelerators = supply.trusted_share(site, supply.spec.accelerator_material)
         self.table.rows.append(
             (
                 self.region,
@@ -169,5 +211,8 @@ class PipelineSites:
                 online,
                 req.assigned_cost,
                 outcome,
+                equipped,
+                magnets,
+                accelerators,
             )
         )

@@ -76,7 +76,9 @@ def test_a_grid_lever_leaves_licence_and_permit_background_identical(
     pd.testing.assert_frame_equal(before[key], after[key], check_exact=True)
     # Review times too, where both runs saw the review end.
     both = before.merge(after, on=["gate", "request_id"], suffixes=("_a", "_b")).dropna()
-    assert (both["service_a"] == both["service_b"]).all()
+    # (service is recorded as end - start, so a start moved by our own applications
+    # leaves a rounding difference of ~1e-13 days; the drawn review time is the same)
+    assert (both["service_a"] - both["service_b"]).abs().max() < 1e-9
 
 
 def test_the_lever_does_change_its_own_region(baseline: Results) -> None:

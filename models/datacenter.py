@@ -73,6 +73,8 @@ class PhaseOrder:
         self.done = env.event()
         #: while everything is on its way the order sleeps until done or a lot is denied
         self.wake: simpy.Event | None = None
+        #: a one-off buyer's own generator for transit draws (None: the lane's stream)
+        self.transit_rng: Any = None
 
     def receive(self, material: str, parts: Parts, arrival: Milestone | None, qty: float) -> None:
         self.received += qty
@@ -436,8 +438,12 @@ class SiteSupply:
     def orders_anything(self) -> bool:
         return self.spec.magnet_t_per_mw > 0 or self.spec.accelerators_per_mw > 0
 
-    def equip(self, site_id: str, it_mw: float) -> Generator[simpy.Event, Any, float]:
-        """A process: order both, wait for them (and the equipment build); return the day."""
+    def equip(self, site_id: str, it_mw: float, rng: Any) -> Generator[simpy.Event, Any, float]:
+        """A process: order both, wait for them (and the equipment build); return the day.
+
+        ``rng`` is the site's own generator (from the draws fixed when it arrived):
+        its transit times and equipment build come from it, not from new streams.
+        """
         spec = self.spec
         start = Milestone.origin(self.env.now)
         waits = []
@@ -467,6 +473,7 @@ class SiteSupply:
                 spec.supply_tier,
                 self.chain.recorder.trust,
             )
+            order.transit_rng = rng
             self.orders[(site_id, material)] = order
             transit = _median_transit(self.chain, suppliers, self.country)
             waits.append(
@@ -477,7 +484,6 @@ class SiteSupply:
         if waits:
             yield self.env.all_of(waits)
         if spec.magnet_t_per_mw > 0:
-            rng = self.chain.ctx.stream(Entity.DATACENTER_PHASE, site_id, Purpose.EQUIPMENT)
             yield self.env.timeout(max(0.0, spec.equipment_lead_days.sample(rng)))
         return float(self.env.now)
 

@@ -141,7 +141,14 @@ class Logistics:
         return self._lanes[(origin, destination)]
 
     def _transit_days(self, origin: str, buyer: Receiver) -> float:
-        """A transit time from the lane's stream for this buyer, drawn in blocks."""
+        """A transit time from the lane's stream for this buyer, drawn in blocks.
+
+        A buyer with its own generator (a pipeline site: ``transit_rng``) draws
+        from that instead, so thousands of one-off buyers need no stream each.
+        """
+        own = getattr(buyer, "transit_rng", None)
+        if own is not None:
+            return max(0.0, self.transit_dist(origin, buyer.country).sample(own))
         key = (origin, buyer.name)
         lane = self._transit.get(key)
         if lane is None:

@@ -147,7 +147,9 @@ class PipelineSites:
         supply = self.supply
         if supply is not None and supply.orders_anything:
             it_mw = req.mw / self.pipeline.pue
-            self._equipping[id(req)] = self.env.process(supply.equip(self._site_id(req), it_mw))
+            self._equipping[id(req)] = self.env.process(
+                supply.equip(self._site_id(req), it_mw, req.draws.rng)
+            )
 
     def _site_id(self, req: GridRequest) -> str:
         return f"{self.region}/{req.request_id}"

@@ -44,6 +44,17 @@ SECTIONS = (
 )
 
 
+#: The sections whose entities can ship material, upstream first.
+SUPPLIER_SECTIONS = (
+    "mines",
+    "separation_plants",
+    "metal_plants",
+    "magnet_makers",
+    "fabs",
+    "stockpiles",
+)
+
+
 def _section(scenario: Scenario, dotted: str) -> Mapping[str, Any]:
     node: Any = scenario
     for part in dotted.split("."):
@@ -160,14 +171,7 @@ class _Checker:
         self.need(name in self.s.materials, path, _unknown("material", name, self.s.materials))
 
     def _supplier_section(self, name: str) -> str | None:
-        for section in (
-            "mines",
-            "separation_plants",
-            "metal_plants",
-            "magnet_makers",
-            "fabs",
-            "stockpiles",
-        ):
+        for section in SUPPLIER_SECTIONS:
             if name in _section(self.s, section):
                 return section
         return None

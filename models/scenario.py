@@ -314,6 +314,22 @@ GigawattsPerYear = Annotated[
 ]
 #: Average load over connected capacity (never 0: energy would be undefined).
 Utilisation = Annotated[float, _NUM, StrictType(), Field(gt=0, le=1, allow_inf_nan=False)]
+#: Magnets in the equipment of one IT MW of data centre, in t.
+MagnetTonnesPerMw = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(ge=0, allow_inf_nan=False),
+    _at_most(limits.MAX_MAGNET_T_PER_MW),
+]
+#: Accelerators per IT MW of data centre.
+AcceleratorsPerMw = Annotated[
+    float,
+    _NUM,
+    StrictType(),
+    Field(ge=0, allow_inf_nan=False),
+    _at_most(limits.MAX_ACCELERATORS_PER_MW),
+]
 #: A buyer's priority under shortage: tier 1 is served first, 9 last.
 SupplyTier = Annotated[int, _INT, StrictType(), Field(ge=1, le=9)]
 #: Servers: reviewers, study teams, factory slots (a whole number, at least 1).
@@ -816,23 +832,15 @@ class DataCenterPipeline(Strict):
     )
     utilisation: Utilisation
     pue: Annotated[float, _NUM, StrictType(), Field(ge=1.0, le=3.0, allow_inf_nan=False)] = 1.3
-    magnet_t_per_mw: Annotated[
-        float,
-        _NUM,
-        StrictType(),
-        Field(ge=0, allow_inf_nan=False),
-        _at_most(limits.MAX_MAGNET_T_PER_MW),
-    ] = Field(0.0, description="magnets a committed site orders per IT MW (0: none)")
+    magnet_t_per_mw: MagnetTonnesPerMw = Field(
+        0.0, description="magnets a committed site orders per IT MW (0: none)"
+    )
     magnet_material: str = "ndfeb_magnet"
     magnet_suppliers: list[str] = Field(default_factory=list)
     equipment_lead_days: DaysDist = Field(default_factory=lambda: Fixed(value=0.0))
-    accelerators_per_mw: Annotated[
-        float,
-        _NUM,
-        StrictType(),
-        Field(ge=0, allow_inf_nan=False),
-        _at_most(limits.MAX_ACCELERATORS_PER_MW),
-    ] = Field(0.0, description="accelerators a committed site orders per IT MW (0: none)")
+    accelerators_per_mw: AcceleratorsPerMw = Field(
+        0.0, description="accelerators a committed site orders per IT MW (0: none)"
+    )
     accelerator_material: str = "accelerator"
     accelerator_suppliers: list[str] = Field(default_factory=list)
     supply_tier: SupplyTier = 1
@@ -1241,20 +1249,8 @@ class DataCenter(Entity):
     construction_days: DaysDist
     equipment_lead_days: DaysDist
     accelerator_install_days: DaysDist = Field(default_factory=lambda: Fixed(value=30.0))
-    magnet_t_per_mw: Annotated[
-        float,
-        _NUM,
-        StrictType(),
-        Field(ge=0, allow_inf_nan=False),
-        _at_most(limits.MAX_MAGNET_T_PER_MW),
-    ]
-    accelerators_per_mw: Annotated[
-        float,
-        _NUM,
-        StrictType(),
-        Field(ge=0, allow_inf_nan=False),
-        _at_most(limits.MAX_ACCELERATORS_PER_MW),
-    ]
+    magnet_t_per_mw: MagnetTonnesPerMw
+    accelerators_per_mw: AcceleratorsPerMw
     magnet_material: str = "ndfeb_magnet"
     accelerator_material: str = "accelerator"
     magnet_suppliers: list[str] = Field(default_factory=list)

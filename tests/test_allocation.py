@@ -234,3 +234,18 @@ def test_replenishment_needs_a_rate_and_suppliers_together() -> None:
                 "source": "assumption: test",
             }
         )
+
+
+def test_a_new_magnet_plant_permitted_and_built_through_the_gates_relieves_the_campus() -> None:
+    """The planned bb_magnets passes the county's permits and its build, then supplies."""
+    later = "datacenters.bb_campus.phases=[{it_mw = 100, start = 2027-06-01}]"  # after it is built
+    plant = [
+        later,
+        "magnet_makers.bb_magnets.enabled=true",
+        'datacenters.bb_campus.magnet_suppliers=["bb_magnets", "aa_magnets"]',
+    ]
+    assert _phase_magnet_short(plant) < _phase_magnet_short([later])
+    res = simulate(load_scenario(TINY, [*SCARCE, *plant]), 4)
+    events = res.events
+    online = events[(events["entity"] == "bb_magnets") & (events["event"] == "online")]
+    assert len(online) == 1 and float(online["time"].iloc[0]) > 150  # after permits and build

@@ -249,3 +249,13 @@ def test_a_new_magnet_plant_permitted_and_built_through_the_gates_relieves_the_c
     events = res.events
     online = events[(events["entity"] == "bb_magnets") & (events["event"] == "online")]
     assert len(online) == 1 and float(online["time"].iloc[0]) > 150  # after permits and build
+
+
+def test_an_allied_offtake_contract_relieves_a_campus_that_did_not_list_the_maker() -> None:
+    later = "datacenters.bb_campus.phases=[{it_mw = 100, start = 2027-06-01}]"
+    plant = [later, "magnet_makers.bb_magnets.enabled=true"]  # the campus lists aa_magnets only
+    contract = (
+        'contracts.offtake={buyer = "bb_campus", supplier = "bb_magnets", '
+        'material = "ndfeb_magnet", tier = 1, source = "assumption: test"}'
+    )
+    assert _phase_magnet_short([*plant, contract]) < _phase_magnet_short(plant)

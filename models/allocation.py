@@ -69,11 +69,11 @@ class Allocation:
     ) -> None:
         """``calendar`` may be None only when there are no contracts."""
         live = [c for c in contracts.values() if c.enabled]
-        assert calendar is not None or not live
-        self._terms: dict[tuple[str, str, str], _Terms] = {
-            (c.buyer, c.supplier, c.material): _Terms(c, calendar)  # type: ignore[arg-type]
-            for c in live
-        }
+        self._terms: dict[tuple[str, str, str], _Terms] = {}
+        if live:
+            if calendar is None:
+                raise ValueError("contracts need a calendar")
+            self._terms = {(c.buyer, c.supplier, c.material): _Terms(c, calendar) for c in live}
         self._claims: dict[tuple[str, str], dict[str, Claim]] = {}
         self._lapse_days = 2.0 * step_days
 

@@ -16,8 +16,9 @@ built from.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import simpy
@@ -53,13 +54,15 @@ PIPELINE_COLUMNS = (
 )
 
 
-def request_rate_path(pipeline: DataCenterPipeline, to_days: object) -> list[tuple[float, float]]:
+def request_rate_path(
+    pipeline: DataCenterPipeline, to_days: Callable[[dt.date], float]
+) -> list[tuple[float, float]]:
     """(from day, requests per day): each step's GW a year over the mean request size."""
     mean_mw = pipeline.request_mw.mean()
     path = [(-math.inf, 0.0)]
     for step in sorted(pipeline.requests, key=lambda st: st.start):
         gw = step.gw(pipeline.utilisation)
-        day = to_days(step.start)  # type: ignore[operator]
+        day = to_days(step.start)
         path.append((float(day), gw * 1000.0 / mean_mw / DAYS_PER_YEAR if mean_mw > 0 else 0.0))
     return path
 

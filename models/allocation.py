@@ -100,13 +100,18 @@ class Allocation:
             return want
         above = same = 0.0
         oldest = now - self._lapse_days
+        lapsed = []
         for who, (t, qty, day) in claims.items():
-            if who == buyer or day < oldest:
+            if day < oldest:
+                lapsed.append(who)
+            elif who == buyer:
                 continue
-            if t < tier:
+            elif t < tier:
                 above += qty
             elif t == tier:
                 same += qty
+        for who in lapsed:  # a buyer that stopped asking: forget it, do not sum it again
+            del claims[who]
         free = max(0.0, level - above)
         if same > 0.0 and free < want + same:
             free *= want / (want + same)  # pro rata within the tier, under shortage only

@@ -88,6 +88,10 @@ class PhaseOrder:
         if self.received >= self.qty - 1e-9 and not self.done.triggered:
             self.done.succeed()
 
+    def trusted_share(self) -> float:
+        """Of what arrived, the share trusted on arrival (NaN if nothing arrived)."""
+        return self.trusted / self.received if self.received > 0 else math.nan
+
     def denied(self, material: str, qty: float) -> None:
         self.sourced -= qty
         if self.wake is not None and not self.wake.triggered:
@@ -489,9 +493,7 @@ class SiteSupply:
 
     def trusted_share(self, site_id: str, material: str) -> float:
         order = self.orders.get((site_id, material))
-        if order is None or order.received <= 0:
-            return math.nan
-        return order.trusted / order.received
+        return order.trusted_share() if order is not None else math.nan
 
 
 def _median_transit(chain: Chain, suppliers: list[str], country: str) -> float:

@@ -141,6 +141,7 @@ class _Checker:
         self.s = scenario
         self.issues: list[Issue] = []
         self.products = products_of(scenario)
+        self.buyers = buyers_of(scenario)
         self.country_of: dict[str, str] = {}
         for table in scenario.facility_tables().values():
             for name, ent in table.items():
@@ -326,7 +327,7 @@ class _Checker:
         self, path: str, buyer: str, supplier: str, material: str, supplier_path: str = ""
     ) -> None:
         """``buyer`` must be an enabled buyer of ``material`` that ``supplier`` can reach."""
-        buyers = buyers_of(self.s)
+        buyers = self.buyers
         if buyer not in buyers:
             self.issues.append((path, _unknown("buyer", buyer, buyers)))
             return

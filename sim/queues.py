@@ -181,16 +181,7 @@ class ServiceQueue(_Queue):
         def finish(_event: simpy.Event) -> None:
             self._busy -= 1
             del self._serving[id(job)]
-            record = QueueRecord(
-                self.name,
-                job.request_id,
-                job.kind,
-                job.background,
-                job.arrival,
-                start,
-                env.now,
-                job.outcome,
-            )
+            record = self._job_record(job, start, env.now, job.outcome)
             self.log.records.append(record)
             self._start_next()
             if job.done is not None:
@@ -215,14 +206,14 @@ class ServiceQueue(_Queue):
         """At the horizon: record who is still in service or waiting, as censored."""
         add = self.log.records.append
         for job, start in self._serving.values():
-            add(self._censored(job, start))
+            add(self._job_record(job, start, NAN, CENSORED))
         for _priority, _order, job in sorted(self._line, key=lambda entry: entry[:2]):
             if not job.reneged:
-                add(self._censored(job, NAN))
+                add(self._job_record(job, NAN, NAN, CENSORED))
 
-    def _censored(self, job: _Job, start: float) -> QueueRecord:
+    def _job_record(self, job: _Job, start: float, end: float, outcome: str) -> QueueRecord:
         return QueueRecord(
-            self.name, job.request_id, job.kind, job.background, job.arrival, start, NAN, CENSORED
+            self.name, job.request_id, job.kind, job.background, job.arrival, start, end, outcome
         )
 
     def serve(
@@ -280,16 +271,7 @@ class ServiceQueue(_Queue):
                 return
             job.reneged = True
             self._reneged_in_line += 1
-            record = QueueRecord(
-                self.name,
-                job.request_id,
-                job.kind,
-                job.background,
-                job.arrival,
-                NAN,
-                env.now,
-                RENEGED,
-            )
+            record = self._job_record(job, NAN, env.now, RENEGED)
             self.log.records.append(record)
             if on_renege is not None:
                 on_renege(record)

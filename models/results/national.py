@@ -55,33 +55,26 @@ def _sites(scenario: Scenario, projects: pd.DataFrame, pipeline: pd.DataFrame) -
     parts = []
     if len(pipeline):
         on = pipeline[pipeline["outcome"] == "online"]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "region": on["region"].astype(str),
-                    "country": on["country"].astype(str),
-                    "mw": on["mw"].astype(float),
-                    "online_day": on["online"].astype(float),
-                }
-            )
-        )
+        parts.append(_site_frame(on, "mw", "online"))
     if len(projects):
         done = projects[projects["online_by_horizon"].astype(bool)]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "region": done["region"].astype(str),
-                    "country": done["country"].astype(str),
-                    "mw": done["grid_mw"].astype(float),
-                    "online_day": done["online_day"].astype(float),
-                }
-            )
-        )
+        parts.append(_site_frame(done, "grid_mw", "online_day"))
     if not parts:
         return pd.DataFrame(columns=["region", "country", "mw", "online_day", "utilisation"])
     sites = pd.concat(parts, ignore_index=True)
     sites["utilisation"] = [_utilisation(scenario, r) for r in sites["region"]]
     return sites
+
+
+def _site_frame(rows: pd.DataFrame, mw: str, online: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": rows["region"].astype(str),
+            "country": rows["country"].astype(str),
+            "mw": rows[mw].astype(float),
+            "online_day": rows[online].astype(float),
+        }
+    )
 
 
 def national_table(

@@ -318,9 +318,7 @@ def _trusted_shares(project: Any, pid: str) -> dict[str, float]:
         ("accelerator", project.spec.accelerator_material),
     ):
         order = project.orders.get((pid, material))
-        got = order.received if order is not None else 0.0
-        share = order.trusted / got if order is not None and got > 0 else np.nan
-        out[f"{label}_trusted_share"] = share
+        out[f"{label}_trusted_share"] = order.trusted_share() if order is not None else np.nan
     return out
 
 

@@ -88,7 +88,13 @@ def content_hash(scenario: Scenario) -> str:
 
 
 #: The single-run tables :func:`compact_tables` reads; a batch builds no others.
-COLLECTED_TABLES = ("projects", "capacity_online", "queue_records", "national")
+COLLECTED_TABLES = (
+    "projects",
+    "capacity_online",
+    "queue_records",
+    "national",
+    "facility_timeseries",
+)
 
 
 class ScenarioReplication:

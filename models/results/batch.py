@@ -108,6 +108,12 @@ class BatchResults:
         return self.table("national")
 
     @cached_property
+    def facility_shortfall(self) -> pd.DataFrame:
+        if "facility_shortfall" not in self.store.table_names():
+            return pd.DataFrame()
+        return self.table("facility_shortfall")
+
+    @cached_property
     def runs(self) -> pd.DataFrame:
         return self.table("runs")
 
@@ -289,6 +295,39 @@ class BatchResults:
         req = q.groupby(["gate", "background"], as_index=False)["requests"].mean()
         return out.merge(req, on=["gate", "background"]).rename(columns={"mean": "mean_wait"})
 
+    def shortfall_summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """Per facility: how often it ran dry, when first (P10/P50/P90, +inf if never), and
+        mean days short and dry with CIs; facilities that never ran short are kept."""
+        sf = self.facility_shortfall
+        if sf.empty:
+            return pd.DataFrame()
+        keys = ["entity", "kind"]
+        frame = sf.assign(
+            first_dry=sf["first_dry_day"].fillna(np.inf),
+            ever_dry=sf["first_dry_day"].notna().astype(float),
+        )
+        first = stats.grouped_quantiles(frame, keys, "first_dry", QUANTILES, prefix="first_dry_p")
+        dry = stats.grouped_intervals(frame, keys, "dry_days", confidence)
+        short = stats.grouped_intervals(frame, keys, "short_days", confidence)
+        out = first.merge(
+            frame.groupby(keys, as_index=False).agg(
+                p_ever_dry=("ever_dry", "mean"), lost_output=("lost_output", "mean")
+            ),
+            on=keys,
+        )
+        out = out.merge(
+            dry[[*keys, "mean", "halfwidth"]].rename(
+                columns={"mean": "dry_days", "halfwidth": "dry_days_halfwidth"}
+            ),
+            on=keys,
+        ).merge(
+            short[[*keys, "mean", "halfwidth"]].rename(
+                columns={"mean": "short_days", "halfwidth": "short_days_halfwidth"}
+            ),
+            on=keys,
+        )
+        return out.sort_values(["first_dry_p50", "entity"], kind="stable").reset_index(drop=True)
+
     # -- precision
     def convergence(self, ns: Sequence[int] | None = None) -> pd.DataFrame:
         """Per phase, mean censored delay and its CI half-width after n replications."""
@@ -327,6 +366,7 @@ class BatchResults:
             "cause_summary": self.cause_summary(),
             "cause_totals": self.cause_totals(),
             "queue_summary": self.queue_summary(),
+            "shortfall_summary": self.shortfall_summary(),
             "convergence": self.convergence(),
             "failures": self.failures,
         }

@@ -30,10 +30,12 @@ KEPT_TABLES = {
     "capacity_by_year": "AI MW online by region (and 'all') at the last sample of each year",
     "queue_waits": "per gate and background flag: requests, mean/p90/max wait, mean service",
     "national": "data-centre GW online (year end) and TWh by country, region and year",
+    "facility_shortfall": "per facility: when it first ran short and ran dry of inputs, and for "
+    "how many days",
     "runs": "per replication: simulated events and wall seconds (timing; not reproducible)",
 }
 #: Bumped whenever what a replication keeps changes, so old batches are not resumed.
-BATCH_FORMAT = 3
+BATCH_FORMAT = 4
 ALL_REGIONS = "all"
 
 
@@ -109,6 +111,62 @@ def _queue_waits(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+#: A sample period in which a facility made less than this share of what it meant to make
+#: counts as "short"; below :data:`DRY_SHARE`, it ran dry.
+SHORT_SHARE = 0.9
+DRY_SHARE = 0.5
+_SHORTFALL_COLUMNS = [
+    "entity",
+    "kind",
+    "first_short_day",
+    "short_days",
+    "first_dry_day",
+    "dry_days",
+    "lost_output",
+    "intended_output",
+]
+
+
+def _facility_shortfall(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """Per facility: the first day and total days it made < 90 % (short) or < 50 % (dry) of
+    its intended output for want of inputs, and the output lost.
+
+    From the ``shortfall`` (intended minus made) and ``output`` samples of
+    ``facility_timeseries``; a period counts whole, so days are multiples of
+    the sample period. Facilities never short are kept (NaN first days, 0 days),
+    so a study can say "never ran dry" rather than drop them.
+    """
+    if timeseries.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in _SHORTFALL_COLUMNS})
+    ts = timeseries[timeseries["variable"].isin(["output", "shortfall"])]
+    wide = ts.pivot_table(
+        index=["entity", "kind", "time"], columns="variable", values="value", aggfunc="sum"
+    ).reset_index()
+    if "shortfall" not in wide or "output" not in wide:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in _SHORTFALL_COLUMNS})
+    rows = []
+    for (entity, kind), sub in wide.groupby(["entity", "kind"], sort=True):
+        times = sub["time"].to_numpy(dtype=float)
+        period = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        lost = sub["shortfall"].fillna(0.0).to_numpy(dtype=float)
+        intended = lost + sub["output"].fillna(0.0).to_numpy(dtype=float)
+        made = np.divide(intended - lost, intended, out=np.ones_like(lost), where=intended > 0)
+        short, dry = made < SHORT_SHARE, made < DRY_SHARE
+        rows.append(
+            (
+                entity,
+                kind,
+                float(times[short][0]) if short.any() else math.nan,
+                float(short.sum() * period),
+                float(times[dry][0]) if dry.any() else math.nan,
+                float(dry.sum() * period),
+                float(lost.sum()),
+                float(intended.sum()),
+            )
+        )
+    return pd.DataFrame(rows, columns=_SHORTFALL_COLUMNS)
+
+
 def compact_tables(results: Results) -> dict[str, pd.DataFrame]:
     """The tables a batch keeps from one run (see :data:`KEPT_TABLES`)."""
     capacity = results.capacity_online
@@ -118,6 +176,7 @@ def compact_tables(results: Results) -> dict[str, pd.DataFrame]:
         "capacity_by_year": _year_end(capacity),
         "queue_waits": _queue_waits(results.queue_records),
         "national": results.national,
+        "facility_shortfall": _facility_shortfall(results.facility_timeseries),
         "runs": pd.DataFrame(
             {
                 "sim_events": [int(results.meta.get("sim_events", 0))],

@@ -63,6 +63,7 @@ __all__ = [
     "cmd_batch",
     "cmd_compare",
     "format_comparison",
+    "format_headlines",
     "format_phase_table",
     "format_report",
 ]
@@ -456,6 +457,101 @@ def format_comparison(comparison: Comparison) -> str:
     )
 
 
+#: Headline rows ``paxsim compare`` prints (the CSV has every one, censored share included).
+_HEADLINE_SHOWN = (
+    "full_power_day",
+    "mw_weighted_delay_days",
+    "day_50pct_online",
+    "day_90pct_online",
+    "mw_years_lost",
+    "stranded_mw_at_horizon",
+    "p_on_time",
+)
+
+
+def _headline_value(row: pd.Series, side: str, lower_bound: bool) -> str:
+    """One side's mean in the metric's unit: a date for days, "≥" when censored."""
+    value = row[f"{side}_mean"]
+    if pd.isna(value):
+        return "-"
+    censored = row.get(f"censored_{side}", 0)
+    if censored > 0 and censored == row["n"]:
+        return "after horizon"
+    mark = "≥" if lower_bound or censored > 0 else ""
+    unit = row["unit"]
+    if row["metric"] == "p_on_time" and value in (0.0, 1.0):
+        return "always late" if value == 0 else "always on time"  # not a 0% or 100% estimate
+    if unit == "day":
+        when = row.get(f"{side}_mean_date")
+        return mark + (str(when.date()) if pd.notna(when) else f"day {value:.0f}")
+    if unit == "share":
+        return f"{100 * value:.0f}%"
+    if unit == "GW":
+        return f"{value:.2f} GW"
+    return mark + f"{value:,.0f} {unit}"
+
+
+def _headline_diff(row: pd.Series) -> str:
+    if row.get("why_withheld"):
+        return f"withheld: {row['why_withheld']}"
+    diff, half = row["diff_mean"], row["halfwidth"]
+    if row.get("censored_both", 0) > 0 and row["censored_both"] == row["n"]:
+        return "unknown: both after horizon"
+    if pd.isna(diff):
+        return row["note"] or "-"
+    scale, unit, digits = {
+        "share": (100.0, "pp", 0),
+        "GW": (1.0, "GW", 2),
+        "day": (1.0, "d", 0),
+        "days": (1.0, "d", 0),
+    }.get(row["unit"], (1.0, row["unit"], 0))
+    text = f"{scale * diff:+,.{digits}f}"
+    if pd.notna(half):
+        text += f" ± {scale * half:,.{digits}f}"
+    return f"{text} {unit}"
+
+
+def format_headlines(headlines: pd.DataFrame) -> str:
+    """The headline metrics ``paxsim compare`` prints: base, policy, paired Δ ± 95% CI.
+
+    Warnings are footnotes ([1], [2], ...) so the table stays narrow; with one
+    country, its rows are the "all" rows and are printed once.
+    """
+    if headlines.empty:
+        return "Headline metrics: none (no replication succeeded)"
+    shown = headlines["metric"].isin(_HEADLINE_SHOWN) | headlines["metric"].str.startswith(
+        "gw_online_"
+    )
+    rows = headlines[shown & (headlines["n"] > 0)]
+    if len(set(rows["group"]) - {ALL_REGIONS}) == 1:
+        rows = rows[rows["group"] != ALL_REGIONS]
+    censored = headlines[headlines["metric"] == "censored_mw_share"].set_index("group")
+    notes: dict[str, int] = {}
+    cells = []
+    for _, row in rows.iterrows():
+        weighted = row["metric"] in ("full_power_day", "mw_weighted_delay_days")
+        sides = [
+            _headline_value(
+                row,
+                side,
+                weighted and float(censored[f"{side}_mean"].get(row["group"], 0.0)) > 0,
+            )
+            for side in ("base", "policy")
+        ]
+        refs = [notes.setdefault(w, len(notes) + 1) for w in row["warning"].split("; ") if w]
+        warn = ",".join(f"[{r}]" for r in refs)
+        cells.append((row["metric"], row["group"], *sides, _headline_diff(row), warn))
+    table = pd.DataFrame(cells, columns=["metric", "group", "base", "policy", "Δ ± CI", "warn"])
+    lines = [
+        "Headline metrics, policy - base paired on replication (comparison/headlines.csv):",
+        table.to_string(index=False),
+    ]
+    if table[["base", "policy"]].map(lambda text: text.startswith("≥")).any(axis=None):
+        lines.append("≥: some MW not online by the horizon, counted at it (a lower bound).")
+    lines += [f"  [{i}] {text}" for text, i in notes.items()]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------ commands
 def _default_out(kind: str, name: str, seed: int) -> Path:
     return Path("paxsim_results") / f"{safe_name(name)}_{kind}_seed{seed}"
@@ -616,6 +712,8 @@ def _compare_locked(args: argparse.Namespace, out: Path, backend: Backend) -> in
         written += side.write_summaries()
     if not args.quiet:
         _print(format_comparison(comparison))
+        _print()
+        _print(format_headlines(comparison.headlines()))
         _print()
     for side in (comparison.base, comparison.policy):
         failures = _failure_lines(side)

@@ -1,4 +1,4 @@
-"""The ``paxsim`` command line: run, validate, show (batch and compare: see batch_cli).
+"""The ``paxsim`` command line: run, validate, show, report (batch and compare: see batch_cli).
 
 Every user mistake ends in a one-paragraph message on stderr and exit code 2
 (file-system, network and resource errors caused by the arguments included:
@@ -120,6 +120,18 @@ def build_parser(*, batch_commands: bool = True) -> argparse.ArgumentParser:
         action="store_true",
         help="print what the scenario (and --set) changes against the scenario it extends",
     )
+
+    report = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page for a run, batch, comparison or study folder",
+    )
+    report.add_argument(
+        "folder", type=Path, metavar="DIR", help="a run, batch, comparison or study folder"
+    )
+    report.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="the page (default DIR/report.html)"
+    )
+    report.add_argument("--quiet", action="store_true", help="do not say where the page went")
 
     if batch_commands:
         from paxsim import batch_cli
@@ -288,7 +300,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "show": cmd_show}
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the folder's page; a folder it cannot read or a page it cannot write is exit 2."""
+    from paxsim.report import ReportError, build_report
+
+    try:
+        page = build_report(args.folder, args.out)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    if not args.quiet:
+        _print(f"wrote {page}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "show": cmd_show, "report": cmd_report}
 
 
 def _print_scenario_warnings_plainly(kind: type[Warning]) -> None:

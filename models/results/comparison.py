@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from paxsim.models.results import metrics
 from paxsim.models.results.batch import BatchResults, _write_frames
 from paxsim.sim import stats
 from paxsim.sim.replications import REPLICATION
@@ -148,10 +149,21 @@ class Comparison:
         columns = ["metric", "cells", "median_ratio", "pooled_ratio", "replications_saved_factor"]
         return pd.DataFrame(rows, columns=columns)
 
+    def headlines(self, confidence: float = 0.95) -> pd.DataFrame:
+        """The study's headline metrics by country and "all", as paired differences.
+
+        MW-weighted full-power day, days 50 % / 90 % of planned MW online,
+        MW-years lost, MW stranded at the horizon, P(on time) where informative
+        and GW online at the end of 2028 and 2030: see
+        :func:`paxsim.models.results.metrics.headline_differences`.
+        """
+        return metrics.headline_differences(self.base, self.policy, confidence=confidence)
+
     def write(self, folder: str | Path) -> list[Path]:
         frames = {
             "phase_differences": self.phase_differences(),
             "capacity_differences": self.capacity_differences(),
             "variance_reduction": self.variance_reduction(),
+            "headlines": self.headlines(),
         }
         return _write_frames(frames, Path(folder))

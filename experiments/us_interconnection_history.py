@@ -12,16 +12,20 @@ Usage::
     python -m experiments.us_interconnection_history --reps 8 --out runs/us_history
     python -m experiments.us_interconnection_history --reps 8 --out DIR --hold-arrivals-at 2005
 
-Writes ``cohorts.csv`` (median request -> operation months by the year
-projects reached operation), ``completion.csv`` (share of each request year
-that reached operation by the end of 2025), ``findings.md`` and, with
-matplotlib, ``cohorts.png``.
+Writes, in the study folder layout ``paxsim report`` reads:
+``tables/cohorts.csv`` (median request -> operation months by the year
+projects reached operation), ``tables/completion.csv`` (share of each request
+year that reached operation by the end of 2025), ``findings.md``,
+``figures/cohorts.png`` (and SVG) and ``study.json``. ``--workers`` spreads
+the replications over local processes, ``--scheduler`` over a Dask cluster;
+the result does not depend on either.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import time
 from pathlib import Path
@@ -120,13 +124,50 @@ def scenario(hold_at: int | None = None) -> Scenario:
     return validate_raw(raw, "us_interconnection_history", warn=False)
 
 
-def run(reps: int, seed: int, hold_at: int | None = None) -> pd.DataFrame:
-    """Pooled generation requests of ``reps`` replications (seeds seed..seed+reps-1)."""
+def _replay(hold_at: int | None, seeds: list[int]) -> pd.DataFrame:
+    """One worker's share of the replications (a top-level function, so it pickles)."""
     scen = scenario(hold_at)
     years = (scen.time.end - scen.time.start).days / 365.25
-    req = grid_requests_alone(scen, [REGION], list(range(seed, seed + reps)), years)
+    return grid_requests_alone(scen, [REGION], seeds, years)
+
+
+def _pooled(
+    reps: int, seed: int, hold_at: int | None, workers: int, scheduler: str | None
+) -> pd.DataFrame:
+    """Every replication's requests, run serially, on local processes or on a Dask cluster.
+
+    Replication i always uses seed ``seed + i``, so the pooled rows are the
+    same whatever the workers (they are sorted by replication).
+    """
+    seeds = list(range(seed, seed + reps))
+    chunks = [seeds[i::workers] for i in range(workers) if seeds[i::workers]]
+    if scheduler is not None:
+        from distributed import Client
+
+        with Client(scheduler, timeout="10s") as client:
+            frames = client.gather(client.map(_replay, [hold_at] * len(chunks), chunks))
+    elif len(chunks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(len(chunks)) as pool:
+            frames = list(pool.map(_replay, [hold_at] * len(chunks), chunks))
+    else:
+        frames = [_replay(hold_at, seeds)]
+    pooled = pd.concat(frames, ignore_index=True)
+    return pooled.sort_values("replication", kind="stable").reset_index(drop=True)
+
+
+def run(
+    reps: int,
+    seed: int,
+    hold_at: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Pooled generation requests of ``reps`` replications (seeds seed..seed+reps-1)."""
+    req = _pooled(reps, seed, hold_at, workers, scheduler)
+    origin = pd.Timestamp(scenario(hold_at).time.start)
     req = req[req["kind"] == "generation"].copy()
-    origin = pd.Timestamp(scen.time.start)
     req["request_year"] = (origin + pd.to_timedelta(req["arrival"], unit="D")).dt.year
     done = req["outcome"] == "operating"
     cod = origin + pd.to_timedelta(req["energized"].where(done, 0.0), unit="D")
@@ -206,14 +247,12 @@ def _findings(
     return "\n".join(lines)
 
 
-def _figure(main: pd.DataFrame, held: pd.DataFrame | None, path: Path) -> None:
-    try:
-        import matplotlib
+def _figure(main: pd.DataFrame, held: pd.DataFrame | None, folder: Path) -> list[Path]:
+    """Median request -> operation by COD year against LBNL, as PNG and SVG."""
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # the figure is optional
-        return
+    from paxsim.plots import save_figure
+
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(main["cod_year"], main["median_ir_to_cod_months"], "o-", label="recorded volumes")
     if held is not None:
@@ -222,10 +261,47 @@ def _figure(main: pd.DataFrame, held: pd.DataFrame | None, path: Path) -> None:
     ax.plot(years, [LBNL_MONTHS[y][0] for y in years], "k*", ms=12, label="LBNL")
     ax.set_xlabel("COD year")
     ax.set_ylabel("median request -> operation (months)")
+    ax.set_title("US interconnection: request -> operation by COD year (out of sample)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return save_figure(fig, folder, "cohorts")
+
+
+def _write_table(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / f"{name}.csv", index=False)
+    frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return [folder / f"{name}.parquet", folder / f"{name}.csv"]
+
+
+def _manifest(args: argparse.Namespace, secs: float, files: list[Path]) -> dict[str, Any]:
+    """A study.json in the shape `paxsim report` reads (paxsim.study/1)."""
+    from paxsim.models.simulation import PAXSIM_VERSION
+
+    return {
+        "format": "paxsim.study/1",
+        "study": "us_interconnection_history",
+        "question": "Does finite study throughput, meeting the recorded queue volumes, "
+        "generate the lengthening of US request -> operation times (LBNL Queued Up)?",
+        "reps": args.reps,
+        "seed": args.seed,
+        "paxsim_version": PAXSIM_VERSION,
+        "baseline": "recorded volumes",
+        "scenarios": [
+            {
+                "label": "recorded volumes",
+                "name": "us_interconnection_history",
+                "source": "built in experiments/us_interconnection_history.py from "
+                "experiments/data/us_queue_volumes.csv",
+                "overrides": [],
+                "batch": "",
+            }
+        ],
+        "wall_seconds": round(secs, 1),
+        "command": " ".join(sys.argv),
+        "figures": [str(p.relative_to(args.out)) for p in files if p.parent.name == "figures"],
+        "tables": [str(p.relative_to(args.out)) for p in files if p.parent.name == "tables"],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -233,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=8)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="local worker processes")
+    parser.add_argument("--scheduler", default=None, help="a Dask scheduler address")
     parser.add_argument("--hold-arrivals-at", type=int, default=None, metavar="YEAR")
     parser.add_argument(
         "--with-counterfactual",
@@ -242,22 +320,27 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.hold_arrivals_at is not None and not START <= args.hold_arrivals_at < END:
         parser.error(f"--hold-arrivals-at must be a year in {START}..{END - 1}")
+    if args.reps < 1 or args.workers < 1:
+        parser.error("--reps and --workers must be at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    req = run(args.reps, args.seed, args.hold_arrivals_at)
+    parallel = {"workers": args.workers, "scheduler": args.scheduler}
+    req = run(args.reps, args.seed, args.hold_arrivals_at, **parallel)
     table, comp = cohorts(req), completion(req)
-    table.to_csv(args.out / "cohorts.csv", index=False)
-    comp.to_csv(args.out / "completion.csv", index=False)
+    tables = args.out / "tables"
+    files = _write_table(table, tables, "cohorts") + _write_table(comp, tables, "completion")
     held = None
     if args.with_counterfactual and args.hold_arrivals_at is None:
-        held = cohorts(run(args.reps, args.seed, 2005))
-        held.to_csv(args.out / "cohorts_hold_2005.csv", index=False)
+        held = cohorts(run(args.reps, args.seed, 2005, **parallel))
+        files += _write_table(held, tables, "cohorts_hold_2005")
     secs = time.perf_counter() - began
     cmd = "python -m experiments.us_interconnection_history " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
     (args.out / "findings.md").write_text(_findings(table, held, comp, cmd, secs))
-    _figure(table, held, args.out / "cohorts.png")
+    files += _figure(table, held, args.out / "figures")
+    manifest = json.dumps(_manifest(args, secs, files), indent=2)
+    (args.out / "study.json").write_text(manifest, encoding="utf-8")
     print((args.out / "findings.md").read_text())
 
 

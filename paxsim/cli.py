@@ -193,6 +193,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         except BaseException:
             remove_if_empty(created)
             raise
+        # What the run came from, so `paxsim report` can list the scenario's sources.
+        results.meta["source"] = (
+            "default" if args.scenario in (None, "default") else str(Path(args.scenario).resolve())
+        )
+        results.meta["overrides"] = list(args.overrides)
         written = results.write(out, csv=args.csv)
         if args.plots:
             from paxsim.plots import save_standard_figures

@@ -110,6 +110,13 @@ class StudyOptions:
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A notebook passes strings; the folders are used as paths throughout.
+        object.__setattr__(self, "out", Path(self.out))
+        if self.cache is not None:
+            object.__setattr__(self, "cache", Path(self.cache))
+        object.__setattr__(self, "overrides", tuple(self.overrides))
+
     @property
     def batch_root(self) -> Path:
         return self.cache if self.cache is not None else self.out / "batches"

@@ -39,11 +39,11 @@ def _run_cli(out: Path, *extra: str) -> pd.DataFrame:
         check=True,
         capture_output=True,
     )
-    assert list(pd.read_csv(out / "completion.csv").columns) == [
+    assert list(pd.read_csv(out / "tables" / "completion.csv").columns) == [
         "request_year",
         "completion_share",
     ]
-    cohorts = pd.read_csv(out / "cohorts.csv")
+    cohorts = pd.read_csv(out / "tables" / "cohorts.csv")
     assert list(cohorts.columns) == ["cod_year", "median_ir_to_cod_months", "n_projects"]
     assert (out / "findings.md").exists()
     return cohorts
@@ -68,3 +68,26 @@ def test_without_finite_study_throughput_no_lengthening(monkeypatch: pytest.Monk
     history = _module()
     monkeypatch.setattr(history, "STUDY_TEAMS", 10_000)
     assert _ratio(history.cohorts(history.run(1, 0))) < 1.3
+
+
+def test_workers_do_not_change_the_pooled_requests() -> None:
+    import importlib
+
+    history = importlib.import_module("experiments.us_interconnection_history")  # picklable
+    serial = history.run(2, 3, workers=1)
+    parallel = history.run(2, 3, workers=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_the_folder_is_a_study_folder_the_report_reads(tmp_path: Path) -> None:
+    import json
+
+    from paxsim.report import build_report
+
+    out = tmp_path / "history"
+    _run_cli(out)
+    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "paxsim.study/1"
+    assert manifest["figures"] == ["figures/cohorts.png", "figures/cohorts.svg"]
+    assert (out / "figures" / "cohorts.svg").exists()
+    assert "cohorts" in build_report(out).read_text(encoding="utf-8")

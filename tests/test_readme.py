@@ -54,3 +54,69 @@ def test_each_command_of_using_it_runs(
     if argv[0] == "run" and "--quiet" not in argv:
         argv.append("--quiet")
     assert main(argv) == 0
+
+
+def _studies_block() -> str:
+    section = README[README.index("## Studies: one command per question") :]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    return block.group(1)
+
+
+def test_each_study_command_is_a_study_with_an_end_to_end_test() -> None:
+    """Each `python -m experiments.<name> ...` line parses with that study's own parser, and
+    the study runs end to end in its own test file (full-size runs are too slow for CI)."""
+    import importlib
+
+    commands = [
+        shlex.split(line.split("#", 1)[0])
+        for line in _studies_block().splitlines()
+        if line.startswith("python -m experiments.")
+    ]
+    assert len(commands) == 7
+    root = Path(__file__).resolve().parents[1]
+    for argv in commands:
+        name = argv[2].removeprefix("experiments.")
+        module = importlib.import_module(f"experiments.{name}")
+        assert (root / "tests" / f"test_study_{name}.py").exists() or name == (
+            "us_interconnection_history"
+        )
+        if hasattr(module, "NAME"):  # the study harness's parser
+            from paxsim.study import study_parser
+
+            parser = study_parser(module.NAME, "", 10)
+            parsed, _ = parser.parse_known_args(argv[3:])
+            assert parsed.out == Path(argv[argv.index("--out") + 1])
+
+
+def test_the_report_command_runs_on_a_study_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (line,) = [ln for ln in _studies_block().splitlines() if ln.startswith("paxsim report")]
+    folder = Path(shlex.split(line.split("#", 1)[0])[2])
+    monkeypatch.chdir(tmp_path)
+    study = tmp_path / folder
+    (study / "figures").mkdir(parents=True)
+    (study / "study.json").write_text(
+        '{"format": "paxsim.study/1", "study": "s", "question": "q", "reps": 2, "seed": 0, '
+        '"paxsim_version": "x", "baseline": "b", "scenarios": [], "wall_seconds": 1.0, '
+        '"command": "c"}',
+        encoding="utf-8",
+    )
+    (study / "findings.md").write_text("# s\n\n- a finding\n", encoding="utf-8")
+    assert main(shlex.split(line.split("#", 1)[0])[1:]) == 0
+    assert (study / "report.html").exists()
+
+
+def test_the_study_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (code,) = [b for b in _blocks("python") if "StudyOptions(" in b]
+    cheap = code.replace(
+        "reps=10, workers=2",
+        "reps=2, workers=1, progress=False, overrides=('time.end=2027-07-01',)",
+    )
+    assert cheap != code
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(cheap, "README.md", "exec"), namespace)
+    effects = namespace["effects"]
+    assert set(effects["arm"]) == {"shot_clock"}  # type: ignore[index]

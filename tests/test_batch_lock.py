@@ -263,11 +263,12 @@ def test_run_replications_refuses_a_locked_folder_and_leaves_it_alone(tmp_path: 
 def test_concurrent_resume_is_refused_and_nothing_is_lost_or_duplicated(tmp_path: Path) -> None:
     """The issue's scenario: `batch --resume` on a folder a batch is still writing to."""
     out = tmp_path / "b"
-    first = slow_batch(out)
+    # Slow enough (20 x 0.6 s) that both later processes, started at once, meet it mid-batch
+    # even on a loaded machine where starting Python takes seconds.
+    first = slow_batch(out, delay=0.6)
     try:
         _wait_for(lambda: len(_replications(out)) >= 1 or first.poll() is not None)
         assert first.poll() is None, first.communicate()
-        second = paxsim("batch", TINY, "--reps", REPS, "--workers", 1, "--out", out, "--resume")
         wait_argv = ["batch", TINY, "--reps", str(REPS), "--workers", "1", "--out", str(out)]
         waiter = subprocess.Popen(
             [sys.executable, "-m", "paxsim.cli", *wait_argv, "--resume", "--wait", "--quiet"],
@@ -276,6 +277,7 @@ def test_concurrent_resume_is_refused_and_nothing_is_lost_or_duplicated(tmp_path
             text=True,
             env=_env(),
         )
+        second = paxsim("batch", TINY, "--reps", REPS, "--workers", 1, "--out", out, "--resume")
         _, stderr = first.communicate(timeout=300)
     finally:
         if first.poll() is None:

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec
 
+import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -168,6 +169,11 @@ def styled(func: Callable[_P, Figure]) -> Callable[_P, Figure]:
 
     A figure function that raises half-way would otherwise leave an open
     figure in pyplot, which a notebook shows (blank) at the end of the cell.
+
+    Interactive mode survives the style's ``rc_context``: in a fresh Jupyter
+    kernel the first figure triggers IPython's inline set-up, which turns
+    interactive mode on; a plain ``rc_context`` would turn it off again on
+    exit, and every later figure would stay hidden.
     """
 
     @functools.wraps(func)
@@ -175,7 +181,10 @@ def styled(func: Callable[_P, Figure]) -> Callable[_P, Figure]:
         before = set(plt.get_fignums())
         try:
             with plt.rc_context(STYLE):
-                return func(*args, **kwargs)
+                fig = func(*args, **kwargs)
+                interactive = matplotlib.is_interactive()
+            matplotlib.interactive(interactive)  # keep what IPython's set-up chose
+            return fig
         except BaseException:
             for number in set(plt.get_fignums()) - before:
                 plt.close(number)

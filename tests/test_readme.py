@@ -120,3 +120,35 @@ def test_the_study_python_example_runs(tmp_path: Path, monkeypatch: pytest.Monke
     exec(compile(cheap, "README.md", "exec"), namespace)
     effects = namespace["effects"]
     assert set(effects["arm"]) == {"shot_clock"}  # type: ignore[index]
+
+
+def _gallery() -> str:
+    return README[README.index("## Gallery") : README.index("## Output folders and locks")]
+
+
+def test_every_gallery_image_exists() -> None:
+    root = Path(__file__).resolve().parents[1]
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", _gallery())
+    assert len(images) >= 8
+    for image in images:
+        assert (root / image).stat().st_size > 10_000, image
+
+
+@pytest.mark.parametrize(
+    "chain", sorted({c for c in re.findall(r"`(paxsim [^`]*&& paxsim report [^`]*)`", _gallery())})
+)
+def test_each_gallery_command_makes_its_figures(
+    chain: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run / batch + report commands (cut to 2 replications and a 2029 horizon)."""
+    monkeypatch.chdir(tmp_path)
+    first, report = (shlex.split(part)[1:] for part in chain.split("&&"))
+    first += ["--set", "time.end=2029-01-01", "--quiet"]
+    if first[0] == "batch":
+        first[first.index("--reps") + 1] = "2"
+        first += ["--workers", "1"]
+    assert main(first) == 0
+    assert main(report) == 0
+    figures = {p.stem for p in (tmp_path / report[1] / "figures").glob("*.png")}
+    expected = {"deployment_s_curves"} if first[0] == "batch" else {"gantt", "headroom"}
+    assert expected <= figures

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from paxsim import plots
-from paxsim.study import Arm, Study, StudyOptions, effect_text, run_study_main, study_parser
+from paxsim.study import Arm, Study, StudyOptions, effect_text, study_main
 
 NAME = "export_licensing"
 QUESTION = (
@@ -176,8 +176,7 @@ def run(options: StudyOptions) -> Study:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = study_parser(NAME, __doc__ or "", default_reps=20)
-    return run_study_main(parser, run, argv)
+    return study_main(NAME, __doc__, run, argv)
 
 
 if __name__ == "__main__":

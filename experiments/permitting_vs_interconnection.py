@@ -56,9 +56,9 @@ from paxsim.study import (
     Arm,
     Study,
     StudyOptions,
+    covers_zero,
     interval_text,
-    run_study_main,
-    study_parser,
+    study_main,
 )
 
 NAME = "permitting_vs_interconnection"
@@ -296,8 +296,7 @@ def interaction_plot(
 
 def _effect_phrase(row: pd.Series, unit: str, digits: int) -> str:
     text = interval_text(float(row["mean"]), float(row["halfwidth"]), unit, digits)
-    low, high = float(row["low"]), float(row["high"])
-    if not (low > 0 or high < 0):
+    if covers_zero(float(row["low"]), float(row["high"])):
         text += ", indistinguishable from zero"
     return text
 
@@ -311,7 +310,7 @@ def _interaction_reading(effects: Mapping[str, pd.Series]) -> str:
     """
     row = effects["interaction"]
     low, high = float(row["low"]), float(row["high"])
-    if not (low > 0 or high < 0):
+    if covers_zero(low, high):
         return "the two reforms' effects add up, as far as the replications can tell"
     helps = all(float(effects[e]["mean"]) < 0 for e in ("permitting", "interconnection"))
     if low > 0:
@@ -465,8 +464,7 @@ def _notes() -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = study_parser(NAME, __doc__ or "", default_reps=20)
-    return run_study_main(parser, run, argv)
+    return study_main(NAME, __doc__, run, argv)
 
 
 if __name__ == "__main__":

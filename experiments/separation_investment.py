@@ -49,6 +49,7 @@ from paxsim.study import (
     Arm,
     Study,
     StudyOptions,
+    covers_zero,
     effect_of,
     interval_text,
     run_study_main,
@@ -246,10 +247,7 @@ def avoided(effects: pd.DataFrame) -> pd.DataFrame:
 
 def includes_zero(row: pd.Series) -> bool:
     """True when an effect's 95 % interval includes 0 (or there is no interval)."""
-    low, high = float(row["low"]), float(row["high"])
-    if math.isnan(low) or math.isnan(high):
-        return True
-    return low <= 0.0 <= high
+    return covers_zero(float(row["low"]), float(row["high"]))
 
 
 #: Critical-path causes (models/phase_outcome.py) by the constraint family they belong to.

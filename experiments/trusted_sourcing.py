@@ -44,12 +44,13 @@ from paxsim.study import (
     Arm,
     Study,
     StudyOptions,
-    effect_of,
-    effect_text,
-    interval_text,
-    run_study_main,
-    study_parser,
+    difference_text,
+    level_text,
+    number,
+    row_where,
+    study_main,
 )
+from paxsim.study import effect_text_noting_zero as _effect
 
 NAME = "trusted_sourcing"
 QUESTION = (
@@ -291,23 +292,6 @@ def supply_stages_in(
     return out
 
 
-def covers_zero(low: float, high: float) -> bool:
-    """True when a 95 % interval contains zero (the effect is not distinguishable from 0)."""
-    return not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high)
-
-
-def level_text(mean: float, half: float, unit: str = "", digits: int = 2) -> str:
-    """``0.85 (95 % CI 0.80 to 0.90)``: a level, not a difference, with its interval."""
-    suffix = f" {unit}" if unit else ""
-    if not math.isfinite(mean):
-        return "n/a"
-    if not math.isfinite(half):
-        return f"{mean:.{digits}f}{suffix} (no interval: too few replications)"
-    return (
-        f"{mean:.{digits}f}{suffix} (95 % CI {mean - half:.{digits}f} to {mean + half:.{digits}f})"
-    )
-
-
 # ------------------------------------------------------------------------------ figure
 @styled
 def stranded_difference_figure(
@@ -348,40 +332,6 @@ def stranded_difference_figure(
 
 
 # ------------------------------------------------------------------------------ the study
-def _num(value: object) -> float:
-    """A table cell as a float (NaN for a missing or non-numeric one)."""
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _record(frame: pd.DataFrame, **where: object) -> dict[str, Any]:
-    """The first row of ``frame`` matching every ``column=value`` (KeyError if none)."""
-    mask = np.ones(len(frame), dtype=bool)
-    for col, value in where.items():
-        mask &= (frame[col] == value).to_numpy()
-    rows = frame[mask].to_dict("records")
-    if not rows:
-        raise KeyError(f"no row with {where}")
-    return {str(k): v for k, v in rows[0].items()}
-
-
-def _diff_text(row: Mapping[str, Any], unit: str, digits: int = 0) -> str:
-    """A paired difference with its interval, saying so when it is indistinguishable from 0."""
-    mean, half = _num(row["diff_mean"]), _num(row["halfwidth"])
-    text = interval_text(mean, half, unit, digits)
-    return f"{text}, indistinguishable from zero" if covers_zero(mean - half, mean + half) else text
-
-
-def _effect(effects: pd.DataFrame, arm: str, metric: str, group: str, digits: int = 0) -> str:
-    """:func:`effect_text`, plus "indistinguishable from zero" when its interval covers 0."""
-    row = effect_of(effects, arm, metric, group)
-    text = effect_text(effects, arm, metric, group, digits)
-    low, high = _num(row.get("low")), _num(row.get("high"))
-    return f"{text}, indistinguishable from zero" if covers_zero(low, high) else text
-
-
 def _date(start: pd.Timestamp, day: float) -> str:
     return str((start + pd.Timedelta(days=day)).date()) if math.isfinite(day) else "n/a"
 
@@ -522,38 +472,38 @@ def run(options: StudyOptions) -> Study:
     for arm in policies:
         curve = differences[(differences["arm"] == arm.label) & (differences["group"] == "all")]
         peak = _peak(curve)
-        extra_row = _record(extra_days, arm=arm.label, group="all")
-        peak_fx = _record(stranded_effects, arm=arm.label, group="all", metric="peak_stranded_mw")
-        any_fx = _record(stranded_effects, arm=arm.label, group="all", metric="stranded_days")
-        if _num(peak["diff_mean"]) > 0:
+        extra_row = row_where(extra_days, arm=arm.label, group="all")
+        peak_fx = row_where(stranded_effects, arm=arm.label, group="all", metric="peak_stranded_mw")
+        any_fx = row_where(stranded_effects, arm=arm.label, group="all", metric="stranded_days")
+        if number(peak["diff_mean"]) > 0:
             when = (
-                f"the mean extra-stranded curve peaks on {_date(start, _num(peak['day']))} at "
-                f"{_diff_text(peak, 'MW')}"
+                f"the mean extra-stranded curve peaks on {_date(start, number(peak['day']))} at "
+                f"{difference_text(peak, 'MW')}"
             )
         else:
             when = "on average the mandate never strands MW beyond the no-mandate run"
         study.finding(
             f"**{arm.label}**, how long: extra MW stranded (beyond the no-mandate run) on "
-            f"{level_text(_num(extra_row['mean']), _num(extra_row['halfwidth']), 'd', 0)} of "
+            f"{level_text(number(extra_row['mean']), number(extra_row['halfwidth']), 'd', 0)} of "
             f"the run; {when}; effect on the peak of the stranded-MW curve "
-            f"{_diff_text(peak_fx, 'MW')} and on the time any MW is stranded "
-            f"{_diff_text(any_fx, 'd')} (all named phases)."
+            f"{difference_text(peak_fx, 'MW')} and on the time any MW is stranded "
+            f"{difference_text(any_fx, 'd')} (all named phases)."
         )
     for arm in policies:
         parts = []
         for group in GROUPS:
             try:
-                lost = _record(national_lost, arm=arm.label, group=group)
+                lost = row_where(national_lost, arm=arm.label, group=group)
             except KeyError:
                 continue
             parts.append(
-                f"{group} {level_text(_num(lost['mean']), _num(lost['halfwidth']), 'GW·yr', 2)}"
+                f"{group} {level_text(number(lost['mean']), number(lost['halfwidth']), 'GW·yr', 2)}"
             )
         mine = national_diff[
             (national_diff["arm"] == arm.label) & (national_diff["group"] == "all")
         ]
         years_short = shortfall_years(mine)
-        worst = _record(mine.sort_values(["diff_mean", "year"]), arm=arm.label)
+        worst = row_where(mine.sort_values(["diff_mean", "year"]), arm=arm.label)
         span = (
             f"below it in {len(years_short)} year(s) ({years_short[0]}-{years_short[-1]})"
             if years_short
@@ -561,8 +511,8 @@ def run(options: StudyOptions) -> Study:
         )
         largest = (
             f"the largest mean shortfall is at end-{int(worst['year'])}: "
-            f"{_diff_text(worst, 'GW', 2)}"
-            if _num(worst["diff_mean"]) < 0
+            f"{difference_text(worst, 'GW', 2)}"
+            if number(worst["diff_mean"]) < 0
             else "no year has a mean shortfall"
         )
         study.finding(
@@ -571,11 +521,12 @@ def run(options: StudyOptions) -> Study:
             f"{largest}."
         )
     for arm in variants:
-        lost = _record(vs_mandate, arm=arm.label, metric="mw_years_lost", group="all")
-        at_end = _record(vs_mandate, arm=arm.label, metric="stranded_mw_at_horizon", group="all")
+        lost = row_where(vs_mandate, arm=arm.label, metric="mw_years_lost", group="all")
+        at_end = row_where(vs_mandate, arm=arm.label, metric="stranded_mw_at_horizon", group="all")
         study.finding(
-            f"**{arm.label}** against mandate_2028: MW-years lost {_diff_text(lost, 'MW·yr', 1)}, "
-            f"stranded at the horizon {_diff_text(at_end, 'MW')} (all named phases)."
+            f"**{arm.label}** against mandate_2028: MW-years lost "
+            f"{difference_text(lost, 'MW·yr', 1)}, stranded at the horizon "
+            f"{difference_text(at_end, 'MW')} (all named phases)."
         )
     absent = [c for c, found in coverage.items() if not found]
     if absent:
@@ -590,10 +541,10 @@ def run(options: StudyOptions) -> Study:
         parts = []
         for group in ("US", "JP"):
             try:
-                row = _record(share_table, arm=arm_label, group=group, material="magnet")
+                row = row_where(share_table, arm=arm_label, group=group, material="magnet")
             except KeyError:
                 continue
-            parts.append(f"{group} {level_text(_num(row['mean']), _num(row['halfwidth']))}")
+            parts.append(f"{group} {level_text(number(row['mean']), number(row['halfwidth']))}")
         if parts:
             study.finding(
                 f"**{arm_label}**: MW-weighted trusted share of the magnets named phases "
@@ -628,8 +579,7 @@ def run(options: StudyOptions) -> Study:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = study_parser(NAME, __doc__ or "", default_reps=20)
-    return run_study_main(parser, run, argv)
+    return study_main(NAME, __doc__, run, argv)
 
 
 if __name__ == "__main__":

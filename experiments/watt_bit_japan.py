@@ -38,10 +38,9 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -55,12 +54,14 @@ from paxsim.study import (
     Arm,
     Study,
     StudyOptions,
-    effect_of,
-    effect_text,
+    difference_text,
     interval_text,
-    run_study_main,
-    study_parser,
+    level_text,
+    number,
+    row_where,
+    study_main,
 )
+from paxsim.study import effect_text_noting_zero as _effect
 
 NAME = "watt_bit_japan"
 QUESTION = (
@@ -372,22 +373,6 @@ def designated_phases(scenario: Scenario, country: str = COUNTRY) -> list[str]:
     ]
 
 
-def covers_zero(low: float, high: float) -> bool:
-    """True when a 95 % interval contains zero (the effect is not distinguishable from 0)."""
-    return not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high)
-
-
-def level_text(mean: float, half: float, unit: str, digits: int = 1) -> str:
-    """``57.3 TWh (95 % CI 55.1 to 59.5)``: a level, not a difference, with its interval."""
-    if not math.isfinite(mean):
-        return "n/a"
-    if not math.isfinite(half):
-        return f"{mean:.{digits}f} {unit} (no interval: too few replications)"
-    return (
-        f"{mean:.{digits}f} {unit} (95 % CI {mean - half:.{digits}f} to {mean + half:.{digits}f})"
-    )
-
-
 # ------------------------------------------------------------------------------ figure
 #: Key arms drawn in the deployment figure, with their colours.
 S_CURVE_ARMS = {
@@ -472,41 +457,6 @@ def _reference(design: Design) -> Design:
 
 def _years(batch: BatchResults) -> list[int]:
     return sorted(int(y) for y in pd.unique(batch.national["year"]))
-
-
-def _num(value: object) -> float:
-    """A table cell as a float (NaN for a missing or non-numeric one)."""
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _record(frame: pd.DataFrame, **where: object) -> dict[str, Any]:
-    """The first row of ``frame`` matching every ``column=value`` (KeyError if none)."""
-    mask = np.ones(len(frame), dtype=bool)
-    for col, value in where.items():
-        mask &= (frame[col] == value).to_numpy()
-    rows = frame[mask].to_dict("records")
-    if not rows:
-        raise KeyError(f"no row with {where}")
-    return {str(k): v for k, v in rows[0].items()}
-
-
-def _diff_text(row: Mapping[str, Any], unit: str, digits: int, prefix: str = "diff_mean") -> str:
-    """A paired difference with its interval, saying so when it is indistinguishable from 0."""
-    mean = _num(row[prefix])
-    half = _num(row["halfwidth" if prefix == "diff_mean" else f"{prefix}_halfwidth"])
-    text = interval_text(mean, half, unit, digits)
-    return f"{text}, indistinguishable from zero" if covers_zero(mean - half, mean + half) else text
-
-
-def _effect(effects: pd.DataFrame, arm: str, metric: str, group: str, digits: int = 0) -> str:
-    """:func:`effect_text`, plus "indistinguishable from zero" when its interval covers 0."""
-    row = effect_of(effects, arm, metric, group)
-    text = effect_text(effects, arm, metric, group, digits)
-    low, high = _num(row.get("low")), _num(row.get("high"))
-    return f"{text}, indistinguishable from zero" if covers_zero(low, high) else text
 
 
 def run(options: StudyOptions) -> Study:
@@ -650,7 +600,7 @@ def run(options: StudyOptions) -> Study:
 
     # Findings.
     at = min(2034, last)
-    reached = _record(levels, arm="forecast_unconstrained", metric="twh", year=at)
+    reached = row_where(levels, arm="forecast_unconstrained", metric="twh", year=at)
     target = (
         f", against the forecast's {TWH_2034_RANGE[0]:g}-{TWH_2034_RANGE[1]:g} TWh in 2034."
         if at == 2034
@@ -660,7 +610,8 @@ def run(options: StudyOptions) -> Study:
     study.finding(
         f"**Demand scenario** (not a validation): with every JP request volume x "
         f"{FORECAST_REQUEST_SCALE:g} and no grid limit, JP data centres use "
-        f"{level_text(_num(reached['mean']), _num(reached['halfwidth']), 'TWh')} in {at}" + target
+        f"{level_text(number(reached['mean']), number(reached['halfwidth']), 'TWh', 1)} in {at}"
+        + target
     )
     for b in binding.to_dict("records"):
         row = {str(k): v for k, v in b.items()}
@@ -669,26 +620,27 @@ def run(options: StudyOptions) -> Study:
             study.finding(
                 f"**{arm}**: JP GW online is never significantly below the grid-unconstrained "
                 f"reference ({ref}) through {final}; gap in {final} "
-                f"{_diff_text(row, 'GW', 2, 'last_gap_gw')}: the grid does not bind within "
+                f"{difference_text(row, 'GW', 2, 'last_gap_gw')}: the grid does not bind within "
                 "the horizon."
             )
             continue
         after = "and stays bound" if row["bound_every_year_after"] else "(not in every later year)"
         study.finding(
             f"**{arm}**: the grid binds from {int(row['binding_year'])} {after}: JP GW online "
-            f"{_diff_text(row, 'GW', 2, 'gap_gw')} and TWh {_diff_text(row, 'TWh', 1, 'gap_twh')} "
-            f"against {ref} that year; by {final} {_diff_text(row, 'GW', 2, 'last_gap_gw')}, "
-            f"{_diff_text(row, 'TWh', 1, 'last_gap_twh')}."
+            f"{difference_text(row, 'GW', 2, 'gap_gw')} and TWh "
+            f"{difference_text(row, 'TWh', 1, 'gap_twh')} "
+            f"against {ref} that year; by {final} {difference_text(row, 'GW', 2, 'last_gap_gw')}, "
+            f"{difference_text(row, 'TWh', 1, 'last_gap_twh')}."
         )
     for off, _on in pairs:
         arm = f"coord @ {off.label}"
-        twh = _record(coord_by_year, arm=arm, metric="twh", year=report_years[-1])
+        twh = row_where(coord_by_year, arm=arm, metric="twh", year=report_years[-1])
         study.finding(
             f"**Coordination at {off.label}**: JP named phases' MW-weighted full-power date "
             f"{_effect(coord_effects, arm, 'full_power_day', COUNTRY)} (negative: earlier); "
             f"JP GW online at end-{report_years[-1]} "
             f"{_effect(coord_effects, arm, gw_metric, COUNTRY, 2)}; JP TWh in "
-            f"{report_years[-1]} {_diff_text(twh, 'TWh', 2)}."
+            f"{report_years[-1]} {difference_text(twh, 'TWh', 2)}."
         )
     for arm in build_arms:
         study.finding(
@@ -699,7 +651,7 @@ def run(options: StudyOptions) -> Study:
         )
     moved = []
     for p in phases.to_dict("records"):
-        diff = interval_text(_num(p["online_day_diff"]), _num(p["online_day_halfwidth"]))
+        diff = interval_text(number(p["online_day_diff"]), number(p["online_day_halfwidth"]))
         why = str(p.get("binding_constraint") or "")
         moved.append(f"{p['phase_id']} {diff}" + (f" ({why})" if why else ""))
     study.finding(
@@ -737,8 +689,7 @@ def run(options: StudyOptions) -> Study:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = study_parser(NAME, __doc__ or "", default_reps=20)
-    return run_study_main(parser, run, argv)
+    return study_main(NAME, __doc__, run, argv)
 
 
 if __name__ == "__main__":

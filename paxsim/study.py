@@ -35,12 +35,13 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -60,10 +61,17 @@ __all__ = [
     "Arm",
     "Study",
     "StudyOptions",
+    "covers_zero",
+    "difference_text",
     "effect_of",
     "effect_text",
+    "effect_text_noting_zero",
     "interval_text",
+    "level_text",
+    "number",
+    "row_where",
     "run_study_main",
+    "study_main",
     "study_parser",
 ]
 
@@ -219,6 +227,74 @@ def effect_text(
     text = interval_text(float(row["diff_mean"]), float(row["halfwidth"]), unit, digits)
     warning = str(row.get("warning", "") or "")
     return f"{text} [{warning}]" if warning else text
+
+
+def covers_zero(low: float, high: float) -> bool:
+    """True when a 95 % interval contains zero (the effect is not distinguishable from 0).
+
+    An interval with a missing or infinite end covers zero: it rules nothing out.
+    """
+    return not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high)
+
+
+def level_text(mean: float, half: float, unit: str = "", digits: int = 2) -> str:
+    """``0.85 (95 % CI 0.80 to 0.90)``: a level, not a difference, with its interval."""
+    suffix = f" {unit}" if unit else ""
+    if not math.isfinite(mean):
+        return "n/a"
+    if not math.isfinite(half):
+        return f"{mean:.{digits}f}{suffix} (no interval: too few replications)"
+    return (
+        f"{mean:.{digits}f}{suffix} (95 % CI {mean - half:.{digits}f} to {mean + half:.{digits}f})"
+    )
+
+
+def number(value: object) -> float:
+    """A table cell as a float (NaN for a missing or non-numeric one)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def row_where(frame: pd.DataFrame, **where: object) -> dict[str, Any]:
+    """The first row of ``frame`` matching every ``column=value`` (KeyError if none)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for col, value in where.items():
+        mask &= (frame[col] == value).to_numpy()
+    rows = frame[mask].to_dict("records")
+    if not rows:
+        raise KeyError(f"no row with {where}")
+    return {str(k): v for k, v in rows[0].items()}
+
+
+def _noting_zero(text: str, low: float, high: float) -> str:
+    return f"{text}, indistinguishable from zero" if covers_zero(low, high) else text
+
+
+def difference_text(
+    row: Mapping[str, Any], unit: str, digits: int = 0, column: str = "diff_mean"
+) -> str:
+    """A paired difference with its interval, saying so when it is indistinguishable from 0.
+
+    The mean is ``row[column]``, its half-width ``row["halfwidth"]`` (for ``diff_mean``)
+    or ``row[f"{column}_halfwidth"]`` (any other column).
+    """
+    mean = number(row[column])
+    half = number(row["halfwidth" if column == "diff_mean" else f"{column}_halfwidth"])
+    return _noting_zero(interval_text(mean, half, unit, digits), mean - half, mean + half)
+
+
+def effect_text_noting_zero(
+    effects: pd.DataFrame, arm: str, metric: str, group: str = "all", digits: int = 0
+) -> str:
+    """:func:`effect_text`, plus "indistinguishable from zero" when its interval covers 0.
+
+    Unlike :func:`effect_text`, a missing effect is a KeyError (from :func:`effect_of`).
+    """
+    row = effect_of(effects, arm, metric, group)
+    text = effect_text(effects, arm, metric, group, digits)
+    return _noting_zero(text, number(row.get("low")), number(row.get("high")))
 
 
 class Study:
@@ -449,3 +525,18 @@ def run_study_main(
     print(f"study written to {out}: findings.md, figures/, tables/, study.json")
     print((out / "findings.md").read_text(encoding="utf-8"))
     return 0
+
+
+def study_main(
+    name: str,
+    description: str | None,
+    body: Callable[[StudyOptions], Study],
+    argv: Sequence[str] | None = None,
+    default_reps: int = 20,
+) -> int:
+    """The whole ``main`` of a study that takes only the shared options.
+
+    :func:`study_parser` then :func:`run_study_main`; a study with options of its own
+    builds its parser and calls :func:`run_study_main` itself.
+    """
+    return run_study_main(study_parser(name, description or "", default_reps), body, argv)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+from study_checks import check_study_folder, run_study
 
 from experiments import export_licensing as study
 from paxsim import load_scenario
@@ -36,20 +36,17 @@ def test_every_arm_loads_and_bans_end_when_they_say() -> None:
 
 
 def test_the_study_writes_its_folder(tmp_path: Path) -> None:
-    out = tmp_path / "export"
-    argv = ["--reps", "2", "--workers", "1", "--quiet", "--out", str(out)]
-    assert study.main([*argv, "--set", "time.end=2027-09-01"]) == 0
-    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "paxsim.study/1"
+    argv = ["--reps", "2", "--workers", "1", "--quiet", "--set", "time.end=2027-09-01"]
+    out = run_study(study.main, argv, tmp_path / "export")
+    manifest, findings = check_study_folder(
+        out,
+        [a.label for a in study.arms()],
+        figures=("effect_mw_years_lost", "policy_fan_ban_open", "attribution_ban_open"),
+        tables=("effects", "facilities_dry"),
+    )
     labels = {a["label"] for a in manifest["scenarios"]}
     assert labels == {"no_controls", *(a.label for a in study.arms())}
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for arm in study.arms():
-        assert f"**{arm.label}**" in findings
     assert "95 % CI" in findings
-    for name in ("effect_mw_years_lost", "policy_fan_ban_open", "attribution_ban_open"):
-        assert (out / "figures" / f"{name}.png").exists()
-        assert (out / "figures" / f"{name}.svg").exists()
     effects = pd.read_parquet(out / "tables" / "effects.parquet")
     assert set(effects["arm"]) == {a.label for a in study.arms()}
     dry = pd.read_csv(out / "tables" / "facilities_dry.csv")

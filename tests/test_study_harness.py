@@ -16,9 +16,17 @@ from paxsim.study import (
     Arm,
     Study,
     StudyOptions,
+    covers_zero,
+    difference_text,
+    effect_of,
     effect_text,
+    effect_text_noting_zero,
     interval_text,
+    level_text,
+    number,
+    row_where,
     run_study_main,
+    study_main,
     study_parser,
 )
 
@@ -36,6 +44,54 @@ def test_interval_text_keeps_the_interval_and_says_when_there_is_none() -> None:
     assert interval_text(1.25, 0.5, "GW", 2) == "+1.25 GW (95 % CI +0.75 to +1.75)"
     assert "too few replications" in interval_text(3.0, math.nan)
     assert interval_text(math.inf, 1.0) == "after the horizon"
+
+
+def test_the_finding_helpers_say_levels_differences_and_zero() -> None:
+    assert covers_zero(-1.0, 2.0) and covers_zero(0.0, 3.0) and not covers_zero(0.5, 2.0)
+    assert covers_zero(math.nan, 2.0) and covers_zero(1.0, math.inf)  # no interval
+    assert level_text(0.85, 0.05) == "0.85 (95 % CI 0.80 to 0.90)"
+    assert level_text(57.26, 2.2, "TWh", 1) == "57.3 TWh (95 % CI 55.1 to 59.5)"
+    assert level_text(3.0, math.nan, "d", 0) == "3 d (no interval: too few replications)"
+    assert level_text(math.nan, 1.0) == "n/a"
+    assert number("2.5") == 2.5 and math.isnan(number(None)) and math.isnan(number("x"))
+    frame = pd.DataFrame({"arm": ["a", "a", "b"], "group": ["US", "JP", "US"], "v": [1, 2, 3]})
+    assert row_where(frame, arm="a", group="JP") == {"arm": "a", "group": "JP", "v": 2}
+    assert row_where(frame, arm="a")["v"] == 1  # the first match
+    with pytest.raises(KeyError, match="no row"):
+        row_where(frame, arm="c")
+    flat = {"diff_mean": 1.0, "halfwidth": 2.0, "gap_gw": -3.0, "gap_gw_halfwidth": 1.0}
+    assert difference_text(flat, "MW") == "+1 MW (95 % CI -1 to +3), indistinguishable from zero"
+    assert difference_text(flat, "GW", 1, "gap_gw") == "-3.0 GW (95 % CI -4.0 to -2.0)"
+    effects = pd.DataFrame(
+        {
+            "arm": ["a", "b"],
+            "metric": ["m", "m"],
+            "group": ["all", "all"],
+            "unit": ["days", "GW"],
+            "diff_mean": [-10.0, 0.5],
+            "halfwidth": [4.0, 1.0],
+            "low": [-14.0, -0.5],
+            "high": [-6.0, 1.5],
+            "warning": ["", ""],
+        }
+    )
+    assert effect_text_noting_zero(effects, "a", "m") == effect_text(effects, "a", "m")
+    assert effect_text_noting_zero(effects, "b", "m", digits=1) == (
+        "+0.5 GW (95 % CI -0.5 to +1.5), indistinguishable from zero"
+    )
+    with pytest.raises(KeyError):
+        effect_text_noting_zero(effects, "c", "m")
+
+
+def test_study_main_is_the_shared_parser_and_runner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def body(options: StudyOptions) -> Study:
+        raise AssertionError("not reached: --reps 1 is refused first")
+
+    argv = ["--reps", "1", "--out", str(tmp_path / "s")]
+    assert study_main("demo", "A demo.", body, argv) == 2
+    assert "python -m experiments.demo: error: --reps must be at least 2" in capsys.readouterr().err
 
 
 def test_arm_variants_add_overrides_and_keep_the_source() -> None:
@@ -74,8 +130,10 @@ def test_effects_are_paired_and_the_folder_is_complete(tmp_path: Path) -> None:
     assert row["diff_mean"] == pytest.approx(row["policy_mean"] - row["base_mean"])
     text = effect_text(effects, "bigger", "mw_years_lost", "all", 1)
     assert "95 % CI" in text and "n=3 < 10" in text  # the small-sample warning travels along
+    # A metric a run cannot give (a year past a shortened horizon) says so, never a number.
+    assert effect_text(effects, "nonexistent", "mw_years_lost") == "n/a (not computed)"
     with pytest.raises(KeyError, match="no effect"):
-        effect_text(effects, "nonexistent", "mw_years_lost")
+        effect_of(effects, "nonexistent", "mw_years_lost")
 
     study.table(effects, "effects")
     fig, ax = plt.subplots()

@@ -7,18 +7,14 @@ queue reform, which is all the run needs to exercise every arm.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from study_checks import check_rerun_reuses_every_batch, check_study_folder, load_script, run_study
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "experiments" / "permitting_vs_interconnection.py"
 ARGS = ["--reps", "2", "--workers", "1", "--quiet", "--set", "time.end=2027-07-01"]
 ARMS = ["baseline", "permitting", "interconnection", "both"]
 FIGURES = [
@@ -31,15 +27,7 @@ TABLES = ["factorial_effects", "cell_means", "outcomes_per_replication", "effect
 
 
 def _module() -> ModuleType:
-    name = "permitting_vs_interconnection"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("permitting_vs_interconnection")
 
 
 def _cells(
@@ -141,29 +129,16 @@ def test_shot_clock_overrides_come_from_the_permitting_file(tmp_path: Path) -> N
 
 @pytest.fixture(scope="module")
 def study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("factorial") / "s"
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    return out
+    return run_study(_module().main, ARGS, tmp_path_factory.mktemp("factorial") / "s")
 
 
 def test_the_study_folder_lists_every_arm_figure_and_table(study_run: Path) -> None:
-    out = study_run
-    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "paxsim.study/1"
+    manifest, findings = check_study_folder(study_run, ARMS, FIGURES, TABLES)
     assert sorted(a["label"] for a in manifest["scenarios"]) == sorted(ARMS)
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for label in ARMS:
-        assert f"**{label}**" in findings
     assert "Full power, not first power" in findings
     assert "## How to read this" in findings
     for country in ("US", "JP", "all"):
         assert f"**MW-weighted full-power day, {country}**" in findings
-    for name in FIGURES:
-        for suffix in (".png", ".svg"):
-            assert (out / "figures" / f"{name}{suffix}").stat().st_size > 0
-    for name in TABLES:
-        assert (out / "tables" / f"{name}.csv").exists()
-        assert (out / "tables" / f"{name}.parquet").exists()
 
 
 def test_the_tables_agree_with_the_replications(study_run: Path) -> None:
@@ -181,8 +156,4 @@ def test_the_tables_agree_with_the_replications(study_run: Path) -> None:
 
 
 def test_running_the_same_command_again_reuses_every_batch(study_run: Path) -> None:
-    before = json.loads((study_run / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in before["scenarios"]] == [0] * 4
-    assert _module().main([*ARGS, "--out", str(study_run)]) == 0
-    after = json.loads((study_run / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in after["scenarios"]] == [2] * 4
+    check_rerun_reuses_every_batch(_module().main, ARGS, study_run, 4)

@@ -9,42 +9,25 @@ tested on.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
 import time
 import tomllib
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from study_checks import check_study_folder, load_script, manifest
 
 from paxsim import load_scenario
 from paxsim.models.scenario import Scenario
 from paxsim.sim.distributions import LogNormal, Triangular
 
-ROOT = Path(__file__).parent.parent
-SCRIPT = ROOT / "experiments" / "sensitivity.py"
 PARAMS = "magnet_t_per_mw,grid_study_days,export_review_days"
 END = "2027-06-01"
 
 
-def _module() -> ModuleType:
-    name = "experiments_sensitivity_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-S = _module()
+S = load_script("sensitivity", "experiments_sensitivity_under_test")
 
 
 def _argv(out: Path, *extra: str) -> list[str]:
@@ -78,7 +61,7 @@ def study_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     started = time.perf_counter()
     first = S.main(_argv(out))
     first_seconds = time.perf_counter() - started
-    first_json = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    first_json = manifest(out)
     started = time.perf_counter()
     second = S.main(_argv(out))
     second_seconds = time.perf_counter() - started
@@ -86,7 +69,7 @@ def study_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "out": out,
         "codes": (first, second),
         "first": first_json,
-        "second": json.loads((out / "study.json").read_text(encoding="utf-8")),
+        "second": manifest(out),
         "seconds": (first_seconds, second_seconds),
     }
 
@@ -95,24 +78,21 @@ def study_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_study_writes_its_folder(study_run: dict[str, Any]) -> None:
     out: Path = study_run["out"]
     assert study_run["codes"] == (0, 0)
-    manifest = study_run["first"]
-    assert manifest["format"] == "paxsim.study/1"
-    labels = [a["label"] for a in manifest["scenarios"]]
+    first = study_run["first"]
+    assert first["format"] == "paxsim.study/1"
+    labels = [a["label"] for a in first["scenarios"]]
     design = [f"morris_{i:04d}" for i in range(2 * (3 + 1))]
     tornado = [f"{end}_{p}" for p in PARAMS.split(",") for end in ("low", "high")]
     assert sorted(labels) == sorted([*design, *tornado, "default"])
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for label in labels:
-        assert f"**{label}**" in findings
-    for name in ("indices_mw_weighted_delay_days", "tornado_mw_weighted_delay_days"):
-        for suffix in (".png", ".svg"):
-            assert (out / "figures" / f"{name}{suffix}").stat().st_size > 0
-    for table in ("parameters", "design", "outputs", "indices", "tornado"):
-        assert (out / "tables" / f"{table}.csv").exists()
-        assert (out / "tables" / f"{table}.parquet").exists()
+    check_study_folder(
+        out,
+        labels,
+        figures=("indices_mw_weighted_delay_days", "tornado_mw_weighted_delay_days"),
+        tables=("parameters", "design", "outputs", "indices", "tornado"),
+    )
     # every design point is a scenario file in the folder, and the arms carry no --set list
     assert sorted(p.stem for p in (out / "design").glob("*.toml")) == sorted([*design, *tornado])
-    assert all(a["overrides"] == [f"time.end={END}"] for a in manifest["scenarios"])
+    assert all(a["overrides"] == [f"time.end={END}"] for a in first["scenarios"])
 
 
 def test_tables_hold_the_design_indices_and_a_sorted_tornado(study_run: dict[str, Any]) -> None:

@@ -7,18 +7,20 @@ half a year into the ban, the earliest that lets the ban and the levers act.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
+from study_checks import (
+    ROOT,
+    check_rerun_reuses_every_batch,
+    check_study_folder,
+    load_script,
+    run_study,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "experiments" / "separation_investment.py"
 ARGS = [
     "--reps",
     "2",
@@ -45,29 +47,15 @@ TABLES = ["effects", "savings", "binding_constraints", "headlines"]
 
 
 def _module() -> ModuleType:
-    name = "separation_investment"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_script("separation_investment")
 
 
 @pytest.fixture(scope="module")
 def study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("separation") / "s"
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    return out
+    return run_study(_module().main, ARGS, tmp_path_factory.mktemp("separation") / "s")
 
 
 def test_the_study_folder_lists_every_arm_figure_and_table(study_run: Path) -> None:
-    out = study_run
-    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "paxsim.study/1"
-    labels = [a["label"] for a in manifest["scenarios"]]
     expected = [
         "ban open",
         "open: heavy 6000 t/yr from 2025-01",
@@ -75,18 +63,11 @@ def test_the_study_folder_lists_every_arm_figure_and_table(study_run: Path) -> N
         "open: stockpile",
         "open: recycling x2",
     ]
+    manifest, findings = check_study_folder(study_run, expected, FIGURES, TABLES)
+    labels = [a["label"] for a in manifest["scenarios"]]
     assert sorted(labels) == sorted(expected)
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for label in expected:
-        assert f"**{label}**" in findings
     assert "95 % CI" in findings and "## How to read this" in findings
     assert "**Start date**, open ban, 6000 t/yr" in findings
-    for name in FIGURES:
-        for suffix in (".png", ".svg"):
-            assert (out / "figures" / f"{name}{suffix}").stat().st_size > 0
-    for name in TABLES:
-        assert (out / "tables" / f"{name}.csv").exists()
-        assert (out / "tables" / f"{name}.parquet").exists()
 
 
 def test_savings_are_the_sign_flipped_effects_and_say_what_binds(study_run: Path) -> None:
@@ -120,13 +101,7 @@ def test_savings_are_the_sign_flipped_effects_and_say_what_binds(study_run: Path
 
 
 def test_running_the_same_command_again_reuses_every_batch(study_run: Path) -> None:
-    out = study_run
-    before = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in before["scenarios"]] == [0] * 5
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    after = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in after["scenarios"]] == [2] * 5
-    assert [a["batch"] for a in after["scenarios"]] == [a["batch"] for a in before["scenarios"]]
+    check_rerun_reuses_every_batch(_module().main, ARGS, study_run, 5)
 
 
 def test_avoided_flips_the_sign_and_the_interval() -> None:

@@ -7,22 +7,24 @@ which both mandates are in force.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from study_checks import (
+    ROOT,
+    check_rerun_reuses_every_batch,
+    check_study_folder,
+    load_script,
+    run_study,
+)
 
 from paxsim import load_scenario
 from paxsim.sim.replications import REPLICATION
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "experiments" / "trusted_sourcing.py"
 ARGS = ["--reps", "2", "--workers", "1", "--quiet", "--set", "time.end=2028-07-01"]
 ARMS = [
     "no_mandate",
@@ -57,40 +59,19 @@ TABLES = [
 
 
 def _module() -> ModuleType:
-    name = "trusted_sourcing"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("trusted_sourcing")
 
 
 @pytest.fixture(scope="module")
 def study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("trusted") / "s"
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    return out
+    return run_study(_module().main, ARGS, tmp_path_factory.mktemp("trusted") / "s")
 
 
 def test_the_study_folder_lists_every_arm_figure_and_table(study_run: Path) -> None:
-    out = study_run
-    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "paxsim.study/1"
+    manifest, findings = check_study_folder(study_run, ARMS, FIGURES, TABLES)
     assert [a["label"] for a in manifest["scenarios"]] == ARMS
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for label in ARMS:
-        assert f"**{label}**" in findings
     assert "## How to read this" in findings and "95 % CI" in findings
     assert "No modelled processing stage" in findings and "AE, QA, IN" in findings
-    for name in FIGURES:
-        for suffix in (".png", ".svg"):
-            assert (out / "figures" / f"{name}{suffix}").stat().st_size > 0
-    for name in TABLES:
-        assert (out / "tables" / f"{name}.csv").exists()
-        assert (out / "tables" / f"{name}.parquet").exists()
 
 
 def test_the_tables_cover_every_mandate_and_group(study_run: Path) -> None:
@@ -110,13 +91,7 @@ def test_the_tables_cover_every_mandate_and_group(study_run: Path) -> None:
 
 
 def test_running_the_same_command_again_reuses_every_batch(study_run: Path) -> None:
-    out = study_run
-    before = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in before["scenarios"]] == [0] * len(ARMS)
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    after = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in after["scenarios"]] == [2] * len(ARMS)
-    assert [a["batch"] for a in after["scenarios"]] == [a["batch"] for a in before["scenarios"]]
+    check_rerun_reuses_every_batch(_module().main, ARGS, study_run, len(ARMS))
 
 
 def _curve(values: dict[tuple[int, str], list[float]], days: list[float]) -> pd.DataFrame:

@@ -8,19 +8,22 @@ upgrades land later, so here they exercise the code, not the effect.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 import pytest
+from study_checks import (
+    ROOT,
+    check_rerun_reuses_every_batch,
+    check_study_folder,
+    load_script,
+    run_study,
+)
 
 from paxsim import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "experiments" / "watt_bit_japan.py"
 ARGS = ["--reps", "2", "--workers", "1", "--quiet", "--set", "time.end=2028-01-01"]
 ARMS = [
     "default_demand",
@@ -58,40 +61,19 @@ TABLES = [
 
 
 def _module() -> ModuleType:
-    name = "watt_bit_japan"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_script("watt_bit_japan")
 
 
 @pytest.fixture(scope="module")
 def study_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("watt_bit") / "s"
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    return out
+    return run_study(_module().main, ARGS, tmp_path_factory.mktemp("watt_bit") / "s")
 
 
 def test_the_study_folder_lists_every_arm_figure_and_table(study_run: Path) -> None:
-    out = study_run
-    manifest = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "paxsim.study/1"
+    manifest, findings = check_study_folder(study_run, ARMS, FIGURES, TABLES)
     assert [a["label"] for a in manifest["scenarios"]] == ARMS
-    findings = (out / "findings.md").read_text(encoding="utf-8")
-    for label in ARMS:
-        assert f"**{label}**" in findings
     assert "## How to read this" in findings and "95 % CI" in findings
     assert "**Demand scenario** (not a validation)" in findings
-    for name in FIGURES:
-        for suffix in (".png", ".svg"):
-            assert (out / "figures" / f"{name}{suffix}").stat().st_size > 0
-    for name in TABLES:
-        assert (out / "tables" / f"{name}.csv").exists()
-        assert (out / "tables" / f"{name}.parquet").exists()
 
 
 def test_every_constrained_arm_is_measured_against_its_own_demand(study_run: Path) -> None:
@@ -111,13 +93,7 @@ def test_every_constrained_arm_is_measured_against_its_own_demand(study_run: Pat
 
 
 def test_running_the_same_command_again_reuses_every_batch(study_run: Path) -> None:
-    out = study_run
-    before = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in before["scenarios"]] == [0] * len(ARMS)
-    assert _module().main([*ARGS, "--out", str(out)]) == 0
-    after = json.loads((out / "study.json").read_text(encoding="utf-8"))
-    assert [a["replications_reused"] for a in after["scenarios"]] == [2] * len(ARMS)
-    assert [a["batch"] for a in after["scenarios"]] == [a["batch"] for a in before["scenarios"]]
+    check_rerun_reuses_every_batch(_module().main, ARGS, study_run, len(ARMS))
 
 
 def _gaps(highs: list[float], metric: str = "gw_online") -> pd.DataFrame:

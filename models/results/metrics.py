@@ -76,6 +76,19 @@ _WAITS_ON = re.compile(r"not online by horizon \((?P<what>[^)]*)\)")
 _CORE = ("phase_id", "it_mw", "planned_day", "online_day")
 #: Every per-replication frame is keyed by these (a list: pandas reads a tuple as one key).
 _KEYS = [REPLICATION, "group"]
+#: The statistics :func:`paired` gives each key: both sides' means, the difference's mean
+#: and t interval, and its P10/P50/P90 over replications.
+_PAIRED_STATS = (
+    "base_mean",
+    "policy_mean",
+    "diff_mean",
+    "halfwidth",
+    "low",
+    "high",
+    "diff_p10",
+    "diff_p50",
+    "diff_p90",
+)
 
 By = Literal["country", "region", "phase_id"] | None
 Statistic = Literal["mean", "quantile", "median", "proportion"]
@@ -699,7 +712,7 @@ def paired(
     )
     # After the horizon on both sides in every pair: the difference is unknown, not 0.
     unknown = out["censored_both"] == out["n"]
-    measured = ["diff_mean", "halfwidth", "low", "high", "diff_p10", "diff_p50", "diff_p90"]
+    measured = list(_PAIRED_STATS[2:])  # the difference's, not the two sides' means
     out[[*measured, "variance_ratio"]] = out[[*measured, "variance_ratio"]].where(~unknown)
     out["warning"] = [
         _join(
@@ -726,15 +739,7 @@ def paired(
     cols = [
         *key_list,
         "n",
-        "base_mean",
-        "policy_mean",
-        "diff_mean",
-        "halfwidth",
-        "low",
-        "high",
-        "diff_p10",
-        "diff_p50",
-        "diff_p90",
+        *_PAIRED_STATS,
         "variance_ratio",
         "censored_base",
         "censored_policy",
@@ -1008,17 +1013,7 @@ def headline_differences(
         out = paired(x.values, y.values, "value", "group", confidence, x.censor_at)
         if x.name == "p_on_time":
             out["why_withheld"] = [_withheld(x.values, y.values, group) for group in out["group"]]
-            stats_cols = [
-                "base_mean",
-                "policy_mean",
-                "diff_mean",
-                "halfwidth",
-                "low",
-                "high",
-                "diff_p10",
-                "diff_p50",
-                "diff_p90",
-            ]
+            stats_cols = list(_PAIRED_STATS)
             out[stats_cols] = out[stats_cols].where(out["why_withheld"] == "")
         frames.append(_label(out, x))
     table = _order(pd.concat(frames, ignore_index=True), [m.name for m in ma])

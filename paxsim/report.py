@@ -39,7 +39,7 @@ from paxsim.batch import load_batch
 from paxsim.models.loader import ScenarioError, load_scenario, scenario_hash
 from paxsim.models.results.batch import BatchResults
 from paxsim.models.results.comparison import Comparison
-from paxsim.models.results.run import RUN_FORMAT, TABLES, is_run_folder
+from paxsim.models.results.run import RUN_FORMAT, SUMMARY_COLUMNS, TABLES, is_run_folder
 from paxsim.models.scenario import Scenario
 from paxsim.models.simulation import PAXSIM_VERSION
 from paxsim.sim.replications.store import FORMAT as BATCH_FORMAT
@@ -362,15 +362,7 @@ def _run_tables(root: Path) -> dict[str, pd.DataFrame]:
 
 
 def _run_projects_table(projects: pd.DataFrame) -> Table:
-    columns = [
-        "phase_id",
-        "region",
-        "it_mw",
-        "planned_date",
-        "online_date",
-        "delay_days",
-        "held_back_by",
-    ]
+    columns = list(SUMMARY_COLUMNS)
     frame = _pick(projects, columns)
     if "online_date" in frame:
         frame["online_date"] = _after_horizon(frame["online_date"])

@@ -27,10 +27,29 @@ from paxsim.sim.safe_paths import (
     make_output_dir,
 )
 
-__all__ = ["RUN_FORMAT", "TABLES", "Results", "check_run_folder", "collect", "is_run_folder"]
+__all__ = [
+    "RUN_FORMAT",
+    "SUMMARY_COLUMNS",
+    "TABLES",
+    "Results",
+    "check_run_folder",
+    "collect",
+    "is_run_folder",
+]
 
 #: The ``format`` of a run folder's manifest.json (a batch folder's is ``sim.replications/1``).
 RUN_FORMAT = "paxsim.run/1"
+
+#: The columns of ``projects`` that ``paxsim run`` prints and a run's report shows.
+SUMMARY_COLUMNS = (
+    "phase_id",
+    "region",
+    "it_mw",
+    "planned_date",
+    "online_date",
+    "delay_days",
+    "held_back_by",
+)
 
 #: Table name -> what it holds (the file names say it too).
 TABLES = {
@@ -108,17 +127,7 @@ class Results:
 
     def summary_table(self) -> pd.DataFrame:
         """The table ``paxsim run`` prints."""
-        p = self.projects
-        cols = [
-            "phase_id",
-            "region",
-            "it_mw",
-            "planned_date",
-            "online_date",
-            "delay_days",
-            "held_back_by",
-        ]
-        return p[cols].copy()
+        return self.projects[list(SUMMARY_COLUMNS)].copy()
 
     def write(self, out_dir: str | Path, csv: bool = False) -> list[Path]:
         """Write every table (Parquet, and CSV if asked) and ``manifest.json`` into ``out_dir``.
